@@ -1,0 +1,2 @@
+/** @backplane/aclint — A RISC-V ACLINT/CLINT model: machine timer (mtime/mtimecmp) and software interrupts (msip). */
+export {};

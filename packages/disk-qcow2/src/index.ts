@@ -1,0 +1,2 @@
+/** @backplane/disk-qcow2 — QEMU qcow2 (versions 2 and 3) disk images: read, write, snapshots, compression and check. */
+export {};

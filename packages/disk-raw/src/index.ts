@@ -1,0 +1,2 @@
+/** @backplane/disk-raw — Raw disk images as a BlockBackend. */
+export {};

@@ -1,0 +1,2 @@
+/** @backplane/disk-vdi — VirtualBox VDI dynamic and static disk images. */
+export {};

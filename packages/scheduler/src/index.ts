@@ -1,0 +1,2 @@
+/** @backplane/scheduler — Virtual time, timer queues and vCPU scheduling for Backplane machines. */
+export {};

@@ -1,0 +1,2 @@
+/** @backplane/syscon — The SiFive test finisher / syscon poweroff and reboot device. */
+export {};
