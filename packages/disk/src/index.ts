@@ -1,2 +1,13 @@
-/** @backplane/disk — Disk-image plumbing: ByteSource contract, format probing, openDisk() registry, backing chains and copy-on-write overlays. */
-export {};
+/** @backplane/disk — disk-image contracts, format registry, backing chains and overlays. */
+export type {
+  BackingOpener,
+  ByteSource,
+  CheckResult,
+  CreateOptions,
+  DiskFormat,
+  DiskImage,
+  ImageInfo,
+  MapExtent,
+  OpenOptions,
+  SnapshotInfo,
+} from "./types.js";

@@ -1,0 +1,146 @@
+/**
+ * Disk-image contracts: where image bytes come from (`ByteSource`), what a
+ * format driver provides (`DiskFormat`) and what an open image offers beyond a
+ * plain `BlockBackend` (`DiskImage`: info, allocation map, check, resize).
+ * Field names of `ImageInfo`, `MapExtent` and `CheckResult` follow qemu-img's
+ * JSON output (QEMU's qapi/block-core.json), so `backplane img` can print them
+ * unchanged.
+ */
+import type { BlockBackend } from "@backplane/core";
+
+/** Random-access bytes of an image file: a host file, a buffer, a URL. */
+export interface ByteSource {
+  /** Human-readable name (a path or URL), used in messages and to resolve backing files. */
+  readonly name: string;
+  /** True when writes, truncation and flush are refused. */
+  readonly readOnly: boolean;
+  /** Current length in bytes. */
+  size(): Promise<number>;
+  /** Reads into `dest` at `offset`; returns the count read, short only at end of file. */
+  read(offset: number, dest: Uint8Array): Promise<number>;
+  /** Writes `src` at `offset`, growing the source if needed. */
+  write(offset: number, src: Uint8Array): Promise<void>;
+  /** Sets the length, zero-filling growth. */
+  truncate(size: number): Promise<void>;
+  /** Makes completed writes durable. */
+  flush(): Promise<void>;
+  /** Releases host resources. */
+  close(): Promise<void>;
+}
+
+/** Opens the image a backing-file reference names (relative names resolve against `relativeTo`). */
+export type BackingOpener = (
+  name: string,
+  format: string | undefined,
+  relativeTo: string,
+) => Promise<DiskImage>;
+
+/** Options for {@link DiskFormat.open}. */
+export interface OpenOptions {
+  /** Open without write access. */
+  readOnly?: boolean;
+  /** Opens backing files; without it, an image with a backing file fails to open. */
+  openBacking?: BackingOpener;
+  /** Open only this image, not its backing chain (reads of unallocated data give zeroes). */
+  noBacking?: boolean;
+}
+
+/** Options for {@link DiskFormat.create}; `options` are qemu-img's `-o` key=value pairs. */
+export interface CreateOptions {
+  /** Virtual size in bytes (may be taken from the backing file when omitted). */
+  size?: number;
+  /** Backing file name, as stored in the image. */
+  backingFile?: string;
+  /** Backing file format, as stored in the image. */
+  backingFormat?: string;
+  /** Format-specific options (`cluster_size`, `compat`, `subformat`, ...). */
+  options?: Record<string, string>;
+  /** Used to read the backing file's size when `size` is omitted. */
+  openBacking?: BackingOpener;
+}
+
+/** One run of the allocation map, as `qemu-img map --output=json` prints it. */
+export interface MapExtent {
+  start: number;
+  length: number;
+  /** Depth in the backing chain the data comes from (0 = this image). */
+  depth: number;
+  /** True when the range holds data (false: unallocated or hole). */
+  data: boolean;
+  /** True when the range reads as zeroes. */
+  zero: boolean;
+  /** Host offset in the image file when the data is stored uncompressed there. */
+  offset?: number;
+  present?: boolean;
+  compressed?: boolean;
+}
+
+/** Result of a consistency check, with qemu-img check's JSON field names. */
+export interface CheckResult {
+  filename: string;
+  format: string;
+  "check-errors": number;
+  corruptions?: number;
+  leaks?: number;
+  "corruptions-fixed"?: number;
+  "leaks-fixed"?: number;
+  "image-end-offset"?: number;
+  "total-clusters"?: number;
+  "allocated-clusters"?: number;
+  "fragmented-clusters"?: number;
+  "compressed-clusters"?: number;
+}
+
+/** `qemu-img info --output=json` fields that every format can fill. */
+export interface ImageInfo {
+  filename: string;
+  format: string;
+  "virtual-size": number;
+  "actual-size"?: number;
+  "cluster-size"?: number;
+  "dirty-flag"?: boolean;
+  "backing-filename"?: string;
+  "full-backing-filename"?: string;
+  "backing-filename-format"?: string;
+  snapshots?: SnapshotInfo[];
+  "format-specific"?: { type: string; data: Record<string, unknown> };
+}
+
+/** An internal snapshot, as qemu-img lists it. */
+export interface SnapshotInfo {
+  id: string;
+  name: string;
+  "vm-state-size": number;
+  "date-sec": number;
+  "date-nsec": number;
+  "vm-clock-sec": number;
+  "vm-clock-nsec": number;
+  icount?: number;
+}
+
+/** An open image: a block device plus the operations `backplane img` needs. */
+export interface DiskImage extends BlockBackend {
+  /** Format name as qemu-img spells it (`raw`, `qcow2`, `vpc`, `vmdk`, `vdi`). */
+  readonly format: string;
+  /** The byte source the image lives in. */
+  readonly source: ByteSource;
+  /** The backing image, if any. */
+  readonly backing?: DiskImage;
+  info(): Promise<ImageInfo>;
+  /** Allocation status of `[offset, offset + length)` in this image alone. */
+  blockStatus(offset: number, length: number): Promise<MapExtent[]>;
+  check?(repair?: "leaks" | "all"): Promise<CheckResult>;
+  resize?(size: number, options?: { shrink?: boolean }): Promise<void>;
+}
+
+/** A format driver, registered with the `openDisk()` registry. */
+export interface DiskFormat {
+  /** Format name as qemu-img spells it. */
+  readonly name: string;
+  /** Other names accepted on the command line (`vhd` for `vpc`). */
+  readonly aliases?: readonly string[];
+  /** How surely the first bytes of a file are this format: 0 (no) to 100 (magic matched). */
+  probe(header: Uint8Array, fileSize: number): number;
+  open(source: ByteSource, options?: OpenOptions): Promise<DiskImage>;
+  create(source: ByteSource, options: CreateOptions): Promise<DiskImage>;
+}
