@@ -8,7 +8,10 @@ type Command = { summary: string; load: () => Promise<{ main(argv: string[]): Pr
 
 const commands: Record<string, Command> = {
   run: { summary: "run a virtual machine (QEMU-style flags)", load: () => import("./run/index.js") },
-  img: { summary: "create, inspect, check and convert disk images (qemu-img style)", load: () => import("./img/index.js") },
+  img: {
+    summary: "create, inspect, check and convert disk images (qemu-img style)",
+    load: () => import("./img/index.js"),
+  },
 };
 
 function usage(): string {

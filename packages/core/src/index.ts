@@ -2,23 +2,9 @@
  * @backplane/core — the contracts every Backplane component plugs into.
  * Types and a few tiny helpers only; no dependencies, no host APIs.
  */
-export type { AccessWidth, MmioDevice, NarrowWidth } from "./mmio.js";
-export type { IrqLine, IrqSink } from "./irq.js";
-export { NO_IRQ } from "./irq.js";
-export type { Clock, TimerHandle, Timers, WallClock } from "./clock.js";
-export type { GuestMemory } from "./memory.js";
+
 export type { BlockBackend, CharBackend, NetBackend, WriteZeroesOptions } from "./backends.js";
-export type { Snapshotable, VersionedState } from "./snapshot.js";
-export {
-  BackplaneError,
-  CorruptDataError,
-  GuestMemoryFault,
-  InvalidArgumentError,
-  NotFoundError,
-  OverlapError,
-  ReadOnlyError,
-  UnsupportedError,
-} from "./errors.js";
+export type { Clock, TimerHandle, Timers, WallClock } from "./clock.js";
 export {
   readSafeU64BE,
   readSafeU64LE,
@@ -35,3 +21,18 @@ export {
   writeU64BE,
   writeU64LE,
 } from "./endian.js";
+export {
+  BackplaneError,
+  CorruptDataError,
+  GuestMemoryFault,
+  InvalidArgumentError,
+  NotFoundError,
+  OverlapError,
+  ReadOnlyError,
+  UnsupportedError,
+} from "./errors.js";
+export type { IrqLine, IrqSink } from "./irq.js";
+export { NO_IRQ } from "./irq.js";
+export type { GuestMemory } from "./memory.js";
+export type { AccessWidth, MmioDevice, NarrowWidth } from "./mmio.js";
+export type { Snapshotable, VersionedState } from "./snapshot.js";
