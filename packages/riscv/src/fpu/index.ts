@@ -1,0 +1,63 @@
+/**
+ * RISC-V F/D floating-point arithmetic (unprivileged ISA 20191213, chapters
+ * 11-12) on IEEE 754-2008 binary32/binary64 bit patterns, exact in every
+ * result bit and fflags bit.
+ */
+
+export {
+  f32Add,
+  f32Classify,
+  f32Div,
+  f32Eq,
+  f32Le,
+  f32Lt,
+  f32Max,
+  f32Min,
+  f32Mul,
+  f32MulAdd,
+  f32Sqrt,
+  f32Sub,
+  f32ToF64,
+  f32ToI32,
+  f32ToI64,
+  f32ToU32,
+  f32ToU64,
+  f64Add,
+  f64Classify,
+  f64Div,
+  f64Eq,
+  f64Le,
+  f64Lt,
+  f64Max,
+  f64Min,
+  f64Mul,
+  f64MulAdd,
+  f64Sqrt,
+  f64Sub,
+  f64ToF32,
+  f64ToI32,
+  f64ToI64,
+  f64ToU32,
+  f64ToU64,
+  i32ToF32,
+  i32ToF64,
+  i64ToF32,
+  i64ToF64,
+  u32ToF32,
+  u32ToF64,
+  u64ToF32,
+  u64ToF64,
+} from "./ops.js";
+export type { FpFlags } from "./softfloat.js";
+export {
+  FLAG_DZ,
+  FLAG_NV,
+  FLAG_NX,
+  FLAG_OF,
+  FLAG_UF,
+  RM_RDN,
+  RM_RMM,
+  RM_RNE,
+  RM_RTZ,
+  RM_RUP,
+} from "./softfloat.js";

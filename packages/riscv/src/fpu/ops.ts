@@ -1,0 +1,170 @@
+/**
+ * The RISC-V F and D extension operations (unprivileged ISA 20191213,
+ * chapters 11 and 12) on bit patterns: binary32 values are uint32 numbers,
+ * binary64 values are uint64 bigints. `rm` is a static rounding mode 0..4
+ * (RNE, RTZ, RDN, RUP, RMM; the caller resolves DYN from frm and rejects
+ * 5, 6 and invalid frm values); fflags bits are OR-ed into `fl.flags`.
+ * FNMADD/FMSUB/FNMSUB are mulAdd with negated inputs; FSGNJ*, FMV and the
+ * NaN-boxing of binary32 values in 64-bit registers (section 12.2) belong to
+ * the caller, as does sign-extending 32-bit integer results on RV64.
+ *
+ * Deviation: none known.
+ */
+import {
+  add,
+  classify,
+  convertFormat,
+  BINARY64 as D,
+  div,
+  eq,
+  type FpFlags,
+  fromInt,
+  INT32,
+  INT64,
+  lessThan,
+  minMax,
+  mul,
+  mulAdd,
+  BINARY32 as S,
+  sqrt,
+  toInt,
+  UINT32,
+  UINT64,
+} from "./softfloat.js";
+
+const SIGN32 = 0x80000000;
+const SIGN64 = 0x8000000000000000n;
+
+const b = BigInt;
+
+export function f32Add(a: number, c: number, rm: number, fl: FpFlags): number {
+  return Number(add(S, b(a), b(c), rm, fl));
+}
+export function f32Sub(a: number, c: number, rm: number, fl: FpFlags): number {
+  return Number(add(S, b(a), b((c ^ SIGN32) >>> 0), rm, fl));
+}
+export function f32Mul(a: number, c: number, rm: number, fl: FpFlags): number {
+  return Number(mul(S, b(a), b(c), rm, fl));
+}
+export function f32Div(a: number, c: number, rm: number, fl: FpFlags): number {
+  return Number(div(S, b(a), b(c), rm, fl));
+}
+export function f32Sqrt(a: number, rm: number, fl: FpFlags): number {
+  return Number(sqrt(S, b(a), rm, fl));
+}
+/** a * c + d rounded once (FMADD.S); negate inputs for FMSUB/FNMSUB/FNMADD. */
+export function f32MulAdd(a: number, c: number, d: number, rm: number, fl: FpFlags): number {
+  return Number(mulAdd(S, b(a), b(c), b(d), rm, fl));
+}
+export function f32Min(a: number, c: number, fl: FpFlags): number {
+  return Number(minMax(S, b(a), b(c), false, fl));
+}
+export function f32Max(a: number, c: number, fl: FpFlags): number {
+  return Number(minMax(S, b(a), b(c), true, fl));
+}
+export function f32Eq(a: number, c: number, fl: FpFlags): boolean {
+  return eq(S, b(a), b(c), fl);
+}
+export function f32Lt(a: number, c: number, fl: FpFlags): boolean {
+  return lessThan(S, b(a), b(c), false, fl);
+}
+export function f32Le(a: number, c: number, fl: FpFlags): boolean {
+  return lessThan(S, b(a), b(c), true, fl);
+}
+export function f32Classify(a: number): number {
+  return classify(S, b(a));
+}
+/** FCVT.D.S (exact; rm has no effect). */
+export function f32ToF64(a: number, fl: FpFlags): bigint {
+  return convertFormat(S, D, b(a), 0, fl);
+}
+export function f32ToI32(a: number, rm: number, fl: FpFlags): number {
+  return Number(toInt(S, INT32, b(a), rm, fl));
+}
+export function f32ToU32(a: number, rm: number, fl: FpFlags): number {
+  return Number(toInt(S, UINT32, b(a), rm, fl));
+}
+export function f32ToI64(a: number, rm: number, fl: FpFlags): bigint {
+  return toInt(S, INT64, b(a), rm, fl);
+}
+export function f32ToU64(a: number, rm: number, fl: FpFlags): bigint {
+  return toInt(S, UINT64, b(a), rm, fl);
+}
+export function i32ToF32(v: number, rm: number, fl: FpFlags): number {
+  return Number(fromInt(S, b(v | 0), rm, fl));
+}
+export function u32ToF32(v: number, rm: number, fl: FpFlags): number {
+  return Number(fromInt(S, b(v >>> 0), rm, fl));
+}
+export function i64ToF32(v: bigint, rm: number, fl: FpFlags): number {
+  return Number(fromInt(S, BigInt.asIntN(64, v), rm, fl));
+}
+export function u64ToF32(v: bigint, rm: number, fl: FpFlags): number {
+  return Number(fromInt(S, BigInt.asUintN(64, v), rm, fl));
+}
+
+export function f64Add(a: bigint, c: bigint, rm: number, fl: FpFlags): bigint {
+  return add(D, a, c, rm, fl);
+}
+export function f64Sub(a: bigint, c: bigint, rm: number, fl: FpFlags): bigint {
+  return add(D, a, c ^ SIGN64, rm, fl);
+}
+export function f64Mul(a: bigint, c: bigint, rm: number, fl: FpFlags): bigint {
+  return mul(D, a, c, rm, fl);
+}
+export function f64Div(a: bigint, c: bigint, rm: number, fl: FpFlags): bigint {
+  return div(D, a, c, rm, fl);
+}
+export function f64Sqrt(a: bigint, rm: number, fl: FpFlags): bigint {
+  return sqrt(D, a, rm, fl);
+}
+/** a * c + d rounded once (FMADD.D); negate inputs for FMSUB/FNMSUB/FNMADD. */
+export function f64MulAdd(a: bigint, c: bigint, d: bigint, rm: number, fl: FpFlags): bigint {
+  return mulAdd(D, a, c, d, rm, fl);
+}
+export function f64Min(a: bigint, c: bigint, fl: FpFlags): bigint {
+  return minMax(D, a, c, false, fl);
+}
+export function f64Max(a: bigint, c: bigint, fl: FpFlags): bigint {
+  return minMax(D, a, c, true, fl);
+}
+export function f64Eq(a: bigint, c: bigint, fl: FpFlags): boolean {
+  return eq(D, a, c, fl);
+}
+export function f64Lt(a: bigint, c: bigint, fl: FpFlags): boolean {
+  return lessThan(D, a, c, false, fl);
+}
+export function f64Le(a: bigint, c: bigint, fl: FpFlags): boolean {
+  return lessThan(D, a, c, true, fl);
+}
+export function f64Classify(a: bigint): number {
+  return classify(D, a);
+}
+/** FCVT.S.D. */
+export function f64ToF32(a: bigint, rm: number, fl: FpFlags): number {
+  return Number(convertFormat(D, S, a, rm, fl));
+}
+export function f64ToI32(a: bigint, rm: number, fl: FpFlags): number {
+  return Number(toInt(D, INT32, a, rm, fl));
+}
+export function f64ToU32(a: bigint, rm: number, fl: FpFlags): number {
+  return Number(toInt(D, UINT32, a, rm, fl));
+}
+export function f64ToI64(a: bigint, rm: number, fl: FpFlags): bigint {
+  return toInt(D, INT64, a, rm, fl);
+}
+export function f64ToU64(a: bigint, rm: number, fl: FpFlags): bigint {
+  return toInt(D, UINT64, a, rm, fl);
+}
+export function i32ToF64(v: number, rm: number, fl: FpFlags): bigint {
+  return fromInt(D, b(v | 0), rm, fl);
+}
+export function u32ToF64(v: number, rm: number, fl: FpFlags): bigint {
+  return fromInt(D, b(v >>> 0), rm, fl);
+}
+export function i64ToF64(v: bigint, rm: number, fl: FpFlags): bigint {
+  return fromInt(D, BigInt.asIntN(64, v), rm, fl);
+}
+export function u64ToF64(v: bigint, rm: number, fl: FpFlags): bigint {
+  return fromInt(D, BigInt.asUintN(64, v), rm, fl);
+}
