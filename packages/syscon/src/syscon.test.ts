@@ -1,0 +1,50 @@
+import { UnsupportedError } from "@backplane/core";
+import { describe, expect, it } from "vitest";
+import { Syscon, type SysconEvents } from "./index.js";
+
+function make() {
+  const log: string[] = [];
+  const events: SysconEvents = {
+    onPowerOff: (code) => log.push(`poweroff ${code}`),
+    onReset: () => log.push("reset"),
+    onGuestError: () => log.push("guest error"),
+  };
+  return { dev: new Syscon({ events }), log };
+}
+
+describe("Syscon (SiFive test finisher)", () => {
+  it("reports pass, fail with code, and reset as QEMU's finisher does", () => {
+    const { dev, log } = make();
+    dev.write(0, 4, 0x5555);
+    dev.write(0, 4, 0x3333 | (7 << 16));
+    dev.write(0, 4, 0x3333);
+    dev.write(0, 4, 0x7777);
+    expect(log).toEqual(["poweroff 0", "poweroff 15", "poweroff 1", "reset"]);
+  });
+
+  it("reads 0 so Linux's read-modify-write leaves the command intact", () => {
+    const { dev } = make();
+    expect(dev.read(0, 4)).toBe(0);
+  });
+
+  it("ignores unknown commands and other offsets, counting them", () => {
+    const { dev, log } = make();
+    dev.write(0, 4, 0x1234);
+    dev.write(4, 4, 0x5555);
+    expect(log).toEqual(["guest error", "guest error"]);
+  });
+
+  it("works without hooks", () => {
+    const dev = new Syscon();
+    expect(() => dev.write(0, 4, 0x5555)).not.toThrow();
+  });
+
+  it("round-trips its (empty) state and rejects unknown versions", () => {
+    const { dev } = make();
+    const fresh = make();
+    fresh.dev.loadState(structuredClone(dev.saveState()));
+    fresh.dev.write(0, 4, 0x5555);
+    expect(fresh.log).toEqual(["poweroff 0"]);
+    expect(() => fresh.dev.loadState({ version: 2 } as never)).toThrow(UnsupportedError);
+  });
+});
