@@ -1,4 +1,35 @@
 /** @backplane/disk — disk-image contracts, format registry, backing chains and overlays. */
+
+export {
+  type ChainOpenerOptions,
+  chainBlockStatus,
+  chainImages,
+  chainOpener,
+  MAX_CHAIN_DEPTH,
+  mergeExtents,
+  type ResolvedSource,
+  type SourceResolver,
+} from "./chain.js";
+export { BackingChainError } from "./errors.js";
+export { MemoryByteSource, type MemoryByteSourceOptions } from "./memory-source.js";
+export {
+  type AlignedIo,
+  checkRange,
+  type GranulePiece,
+  granules,
+  isZero,
+  readUnaligned,
+  writeUnaligned,
+} from "./ranges.js";
+export {
+  defaultRegistry,
+  FormatRegistry,
+  findFormat,
+  type OpenDiskOptions,
+  openDisk,
+  PROBE_BYTES,
+  registerFormat,
+} from "./registry.js";
 export type {
   BackingOpener,
   ByteSource,
@@ -8,6 +39,8 @@ export type {
   DiskImage,
   ImageInfo,
   MapExtent,
+  MeasureInput,
+  MeasureResult,
   OpenOptions,
   SnapshotInfo,
 } from "./types.js";

@@ -26,6 +26,8 @@ export interface ByteSource {
   flush(): Promise<void>;
   /** Releases host resources. */
   close(): Promise<void>;
+  /** Bytes the source occupies on the host (a sparse file's allocated blocks), when known. */
+  allocatedSize?(): Promise<number>;
 }
 
 /** Opens the image a backing-file reference names (relative names resolve against `relativeTo`). */
@@ -127,10 +129,42 @@ export interface DiskImage extends BlockBackend {
   /** The backing image, if any. */
   readonly backing?: DiskImage;
   info(): Promise<ImageInfo>;
-  /** Allocation status of `[offset, offset + length)` in this image alone. */
+  /**
+   * Allocation status of `[offset, offset + length)` in this image alone, as
+   * sorted extents covering the range with `depth: 0`. A range this image does
+   * not allocate (reads fall through to the backing image) is
+   * `data: false, zero: false`; `zero: true` means this image itself makes it
+   * read as zeroes. `chainBlockStatus()` resolves the whole chain.
+   */
   blockStatus(offset: number, length: number): Promise<MapExtent[]>;
   check?(repair?: "leaks" | "all"): Promise<CheckResult>;
   resize?(size: number, options?: { shrink?: boolean }): Promise<void>;
+  /** Writes `src` (whole clusters, cluster-aligned) compressed, for `convert -c`. */
+  writeCompressed?(offset: number, src: Uint8Array): Promise<void>;
+  /** Rewrites the backing-file reference only (`rebase -u`); `undefined` removes it. */
+  setBackingFile?(name: string | undefined, format?: string): Promise<void>;
+  /** Internal snapshots (`qemu-img snapshot`). */
+  listSnapshots?(): Promise<SnapshotInfo[]>;
+  createSnapshot?(name: string): Promise<void>;
+  applySnapshot?(nameOrId: string): Promise<void>;
+  deleteSnapshot?(nameOrId: string): Promise<void>;
+}
+
+/** Input of {@link DiskFormat.measure}: the image to be written. */
+export interface MeasureInput {
+  /** Virtual size in bytes. */
+  size: number;
+  /** Ranges of the source that hold data (omitted: measuring an empty image of `size`). */
+  extents?: readonly MapExtent[];
+  /** Format-specific `-o` options. */
+  options?: Record<string, string>;
+}
+
+/** `qemu-img measure --output=json` fields. */
+export interface MeasureResult {
+  required: number;
+  "fully-allocated": number;
+  bitmaps?: number;
 }
 
 /** A format driver, registered with the `openDisk()` registry. */
@@ -143,4 +177,6 @@ export interface DiskFormat {
   probe(header: Uint8Array, fileSize: number): number;
   open(source: ByteSource, options?: OpenOptions): Promise<DiskImage>;
   create(source: ByteSource, options: CreateOptions): Promise<DiskImage>;
+  /** File size a new image would need (`qemu-img measure`). */
+  measure?(input: MeasureInput): MeasureResult;
 }
