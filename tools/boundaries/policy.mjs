@@ -1,0 +1,45 @@
+// Which @backplane packages each package may import (DESIGN.md, "Packages" and rules 1-3).
+// A package not named here must be added deliberately: the check fails on it.
+
+const contractsOnly = ["core"];
+
+/** @type {Record<string, string[] | "any">} */
+export const allowedImports = {
+  core: [],
+  fdt: contractsOnly,
+  testing: contractsOnly,
+  memory: contractsOnly,
+  riscv: contractsOnly,
+  uart16550: contractsOnly,
+  aclint: contractsOnly,
+  plic: contractsOnly,
+  "goldfish-rtc": contractsOnly,
+  syscon: contractsOnly,
+  scheduler: contractsOnly,
+  snapshot: contractsOnly,
+  virtio: contractsOnly,
+  "virtio-blk": ["core", "virtio"],
+  "virtio-net": ["core", "virtio"],
+  "virtio-console": ["core", "virtio"],
+  "virtio-rng": ["core", "virtio"],
+  disk: contractsOnly,
+  "disk-raw": ["core", "disk"],
+  "disk-qcow2": ["core", "disk"],
+  "disk-vhd": ["core", "disk"],
+  "disk-vmdk": ["core", "disk"],
+  "disk-vdi": ["core", "disk"],
+  "guest-image": contractsOnly,
+  "host-node": ["core", "disk"],
+  "host-web": ["core", "disk"],
+  "machine-riscv-virt": "any",
+  cli: "any",
+};
+
+/** Packages that may touch host APIs (node:*, DOM, timers, wall clock). */
+export const hostPackages = new Set(["host-node", "host-web", "cli", "config", "boundaries", "scaffold"]);
+
+/** Test-only helpers any package may use from tests. */
+export const testHelpers = new Set(["testing"]);
+
+/** Nothing may import a machine or an app (DESIGN.md rule 3). */
+export const neverImported = new Set(["machine-riscv-virt", "cli"]);
