@@ -1,3 +1,3 @@
 import { preset } from "@backplane/config/vitest";
 
-export default preset();
+export default preset({ benchmark: { include: ["bench/**/*.bench.ts"] } });
