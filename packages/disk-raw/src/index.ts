@@ -1,2 +1,2 @@
-/** @backplane/disk-raw — Raw disk images as a BlockBackend. */
-export {};
+/** @backplane/disk-raw — raw disk images (the file is the disk) as a `DiskImage`. */
+export { RawImage, raw } from "./raw.js";

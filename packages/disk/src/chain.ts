@@ -100,12 +100,24 @@ async function statusAt(
       if (!e.data && !e.zero && image.backing) {
         await statusAt(image.backing, depth + 1, e.start, e.length, out);
       } else {
-        out.push({ ...e, depth: depth + e.depth, zero: e.zero || !e.data });
+        out.push({
+          ...e,
+          depth: depth + e.depth,
+          zero: e.zero || !e.data,
+          present: e.present ?? (e.data || e.zero),
+        });
       }
     }
   }
   if (inside < length) {
-    out.push({ start: offset + inside, length: length - inside, depth, data: false, zero: true });
+    out.push({
+      start: offset + inside,
+      length: length - inside,
+      depth,
+      present: false,
+      data: false,
+      zero: true,
+    });
   }
 }
 

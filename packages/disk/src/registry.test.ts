@@ -155,15 +155,15 @@ describe("chainBlockStatus", () => {
       src,
       4096,
       [
-        { start: 0, length: 512, depth: 0, data: true, zero: false, offset: 4096 },
+        { start: 0, length: 512, depth: 0, present: true, data: true, zero: false, offset: 4096 },
         { start: 512, length: 3584, depth: 0, data: false, zero: false },
       ],
       base,
     );
     expect(await chainBlockStatus(top, 0, 4096)).toEqual([
-      { start: 0, length: 512, depth: 0, data: true, zero: false, offset: 4096 },
-      { start: 512, length: 512, depth: 1, data: true, zero: false, offset: 512 },
-      { start: 1024, length: 3072, depth: 1, data: false, zero: true },
+      { start: 0, length: 512, depth: 0, present: true, data: true, zero: false, offset: 4096 },
+      { start: 512, length: 512, depth: 1, present: true, data: true, zero: false, offset: 512 },
+      { start: 1024, length: 3072, depth: 1, present: false, data: false, zero: true },
     ]);
   });
 
