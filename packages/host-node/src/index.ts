@@ -1,2 +1,11 @@
 /** @backplane/host-node — Node.js host adapters for Backplane: files as byte sources, stdio as a character backend, host time. */
-export {};
+
+export {
+  createDiskFile,
+  fileBackingOpener,
+  fileResolver,
+  type OpenDiskFileOptions,
+  openDiskFile,
+  resolveBackingPath,
+} from "./disk-file.js";
+export { FileByteSource, type FileOpenOptions, fileError, HostIoError } from "./file.js";

@@ -1,0 +1,158 @@
+/**
+ * Host files as `ByteSource`s, on node:fs/promises `FileHandle`. Offsets are
+ * plain numbers, exact up to 2^53 bytes, so images beyond 4 GiB work; reads
+ * and writes loop until the whole buffer moved (the OS may move less).
+ * `allocatedSize` is the file's allocated blocks (st_blocks * 512), what
+ * qemu-img reports as `actual-size`.
+ */
+
+import type { FileHandle } from "node:fs/promises";
+import { mkdtemp, open, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BackplaneError, InvalidArgumentError, NotFoundError, ReadOnlyError } from "@backplane/core";
+import type { ByteSource } from "@backplane/disk";
+
+/** A host I/O failure other than a missing file (permissions, full disk, ...). */
+export class HostIoError extends BackplaneError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("E_HOST_IO", message, options);
+  }
+}
+
+/** Turns a Node fs error into the matching typed error, naming the file. */
+export function fileError(path: string, err: unknown): BackplaneError {
+  if (err instanceof BackplaneError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const reason: Record<string, string> = {
+    ENOENT: "No such file or directory",
+    EACCES: "Permission denied",
+    EISDIR: "Is a directory",
+    EROFS: "Read-only file system",
+    ENOSPC: "No space left on device",
+  };
+  const text = (e.code && reason[e.code]) ?? e.message;
+  const message = `Could not open '${path}': ${text}`;
+  return e.code === "ENOENT"
+    ? new NotFoundError(message, { cause: err })
+    : new HostIoError(message, { cause: err });
+}
+
+/** Options for {@link FileByteSource.open}. */
+export interface FileOpenOptions {
+  /** Open without write access. */
+  readOnly?: boolean;
+}
+
+/** A host file as random-access bytes. */
+export class FileByteSource implements ByteSource {
+  readonly name: string;
+  readonly readOnly: boolean;
+  readonly #fh: FileHandle;
+  #size: number;
+  #onClose: (() => Promise<void>) | undefined;
+
+  private constructor(
+    name: string,
+    fh: FileHandle,
+    size: number,
+    readOnly: boolean,
+    onClose?: () => Promise<void>,
+  ) {
+    this.name = name;
+    this.#fh = fh;
+    this.#size = size;
+    this.readOnly = readOnly;
+    this.#onClose = onClose;
+  }
+
+  /** Opens an existing file. */
+  static async open(path: string, options: FileOpenOptions = {}): Promise<FileByteSource> {
+    const readOnly = options.readOnly ?? false;
+    try {
+      const fh = await open(path, readOnly ? "r" : "r+");
+      const st = await fh.stat();
+      if (st.isDirectory()) {
+        await fh.close();
+        throw new HostIoError(`Could not open '${path}': Is a directory`);
+      }
+      return new FileByteSource(path, fh, st.size, readOnly);
+    } catch (err) {
+      throw fileError(path, err);
+    }
+  }
+
+  /** Creates `path` (or truncates it to zero bytes) and opens it for writing. */
+  static async create(path: string): Promise<FileByteSource> {
+    try {
+      return new FileByteSource(path, await open(path, "w+"), 0, false);
+    } catch (err) {
+      throw fileError(path, err);
+    }
+  }
+
+  /** Creates an empty file in a fresh temporary directory, removed again on close. */
+  static async temporary(prefix = "backplane-"): Promise<FileByteSource> {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    const path = join(dir, "overlay");
+    const fh = await open(path, "w+");
+    return new FileByteSource(path, fh, 0, false, () => rm(dir, { recursive: true, force: true }));
+  }
+
+  async size(): Promise<number> {
+    return this.#size;
+  }
+
+  async read(offset: number, dest: Uint8Array): Promise<number> {
+    checkOffset(offset);
+    let done = 0;
+    while (done < dest.length) {
+      const { bytesRead } = await this.#fh.read(dest, done, dest.length - done, offset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done;
+  }
+
+  async write(offset: number, src: Uint8Array): Promise<void> {
+    this.#writable();
+    checkOffset(offset);
+    let done = 0;
+    while (done < src.length) {
+      const { bytesWritten } = await this.#fh.write(src, done, src.length - done, offset + done);
+      done += bytesWritten;
+    }
+    this.#size = Math.max(this.#size, offset + src.length);
+  }
+
+  async truncate(size: number): Promise<void> {
+    this.#writable();
+    checkOffset(size);
+    await this.#fh.truncate(size);
+    this.#size = size;
+  }
+
+  async flush(): Promise<void> {
+    this.#writable();
+    await this.#fh.datasync();
+  }
+
+  async close(): Promise<void> {
+    await this.#fh.close();
+    await this.#onClose?.();
+    this.#onClose = undefined;
+  }
+
+  async allocatedSize(): Promise<number> {
+    return (await this.#fh.stat()).blocks * 512;
+  }
+
+  #writable(): void {
+    if (this.readOnly) throw new ReadOnlyError(`${this.name}: opened read-only`);
+  }
+}
+
+function checkOffset(offset: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new InvalidArgumentError(`invalid byte offset ${offset}`);
+}
