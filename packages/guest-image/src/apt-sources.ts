@@ -39,8 +39,8 @@ export function parseSourcesList(text: string): AptSource[] {
   for (const raw of text.split("\n")) {
     const line = raw
       .replace(/#.*/, "")
-      .replace(/\[[^\]]*\]/, " ")
-      .trim();
+      .trim()
+      .replace(/^(deb(?:-src)?)\s+\[[^\]]*\]/, "$1");
     const [type, uri, suite, ...components] = line.split(/\s+/);
     if (type === "deb" && uri && suite) sources.push({ uri, suites: [suite], components });
   }
