@@ -32,6 +32,7 @@ import type {
   MapExtent,
   OpenOptions,
 } from "@backplane/disk";
+import { checkRange, granules, isZero, mergeExtents } from "@backplane/disk";
 
 /** VDI_IMAGE_SIGNATURE at offset 0x40 of the pre-header. */
 export const VDI_IMAGE_SIGNATURE = 0xbeda107f;
@@ -233,49 +234,33 @@ export class VdiImage implements DiskImage {
   }
 
   async read(offset: number, dest: Uint8Array): Promise<void> {
-    this.checkRange(offset, dest.length);
+    checkRange(this.size, offset, dest.length);
     const { cbBlock, offData } = this.header;
-    let done = 0;
-    while (done < dest.length) {
-      const pos = offset + done;
-      const block = Math.floor(pos / cbBlock);
-      const inBlock = pos - block * cbBlock;
-      const n = Math.min(dest.length - done, cbBlock - inBlock);
-      const part = dest.subarray(done, done + n);
-      const entry = this.map[block];
+    for (const p of granules(offset, dest.length, cbBlock)) {
+      const part = dest.subarray(p.pos, p.pos + p.length);
+      const entry = this.map[p.index];
       if (isAllocated(entry)) {
-        const host = offData + entry * cbBlock + inBlock;
-        const got = await this.source.read(host, part);
-        // A static image's tail may be a hole past the end of a sparse copy; it reads as zeroes.
+        const got = await this.source.read(offData + entry * cbBlock + p.start, part);
+        // A static image's tail may be missing from a truncated copy; it reads as zeroes.
         part.fill(0, got);
       } else {
         part.fill(0);
       }
-      done += n;
     }
   }
 
   async write(offset: number, src: Uint8Array): Promise<void> {
     if (this.readOnly) throw new ReadOnlyError(`${this.source.name} is open read-only`);
-    this.checkRange(offset, src.length);
+    checkRange(this.size, offset, src.length);
     const { cbBlock, offData } = this.header;
-    let done = 0;
-    while (done < src.length) {
-      const pos = offset + done;
-      const block = Math.floor(pos / cbBlock);
-      const inBlock = pos - block * cbBlock;
-      const n = Math.min(src.length - done, cbBlock - inBlock);
-      const part = src.subarray(done, done + n);
-      let entry = this.map[block];
+    for (const p of granules(offset, src.length, cbBlock)) {
+      const part = src.subarray(p.pos, p.pos + p.length);
+      let entry = this.map[p.index];
       if (!isAllocated(entry)) {
-        if (isZero(part)) {
-          done += n;
-          continue;
-        }
-        entry = await this.allocate(block);
+        if (isZero(part)) continue;
+        entry = await this.allocate(p.index);
       }
-      await this.source.write(offData + entry * cbBlock + inBlock, part);
-      done += n;
+      await this.source.write(offData + entry * cbBlock + p.start, part);
     }
   }
 
@@ -302,12 +287,6 @@ export class VdiImage implements DiskImage {
     return entry;
   }
 
-  private checkRange(offset: number, length: number): void {
-    if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > this.size) {
-      throw new InvalidArgumentError(`range ${offset}+${length} is outside the ${this.size}-byte disk`);
-    }
-  }
-
   async flush(): Promise<void> {
     if (!this.readOnly) await this.source.flush();
   }
@@ -328,40 +307,27 @@ export class VdiImage implements DiskImage {
   }
 
   async blockStatus(offset: number, length: number): Promise<MapExtent[]> {
-    this.checkRange(offset, length);
+    checkRange(this.size, offset, length);
     const { cbBlock, offData } = this.header;
     const out: MapExtent[] = [];
-    let pos = offset;
-    const end = offset + length;
-    while (pos < end) {
-      const block = Math.floor(pos / cbBlock);
-      const inBlock = pos - block * cbBlock;
-      const n = Math.min(end - pos, cbBlock - inBlock);
-      const entry = this.map[block];
-      const ext: MapExtent = isAllocated(entry)
-        ? {
-            start: pos,
-            length: n,
-            depth: 0,
-            present: true,
-            zero: false,
-            data: true,
-            offset: offData + entry * cbBlock + inBlock,
-          }
-        : { start: pos, length: n, depth: 0, present: true, zero: true, data: false };
-      const last = out[out.length - 1];
-      if (
-        last &&
-        last.data === ext.data &&
-        (ext.offset === undefined || (last.offset !== undefined && last.offset + last.length === ext.offset))
-      ) {
-        last.length += n;
-      } else {
-        out.push(ext);
-      }
-      pos += n;
+    for (const p of granules(offset, length, cbBlock)) {
+      const entry = this.map[p.index];
+      const start = offset + p.pos;
+      out.push(
+        isAllocated(entry)
+          ? {
+              start,
+              length: p.length,
+              depth: 0,
+              present: true,
+              zero: false,
+              data: true,
+              offset: offData + entry * cbBlock + p.start,
+            }
+          : { start, length: p.length, depth: 0, present: true, zero: true, data: false },
+      );
     }
-    return out;
+    return mergeExtents(out);
   }
 
   /** Checks the block map: every data block used once, and the allocated count right. */
@@ -385,11 +351,6 @@ function parseBool(v: string, key: string): boolean {
   if (v === "on" || v === "true") return true;
   if (v === "off" || v === "false") return false;
   throw new InvalidArgumentError(`VDI option ${key}=${v}: expected on or off`);
-}
-
-function isZero(b: Uint8Array): boolean {
-  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
-  return true;
 }
 
 /** A random RFC 4122 version-4 UUID in its 16-byte binary form. */

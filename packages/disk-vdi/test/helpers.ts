@@ -1,39 +1,19 @@
-// Test-only helpers: a ByteSource over a host file and qemu-img/qemu-io runners.
+// Test-only helpers shared by the disk-vdi, disk-vhd and disk-vmdk tests:
+// host files as ByteSources, qemu-img/qemu-io runners and a pattern generator.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ByteSource } from "@backplane/disk";
+import { FileByteSource } from "@backplane/host-node";
 
-export async function fileSource(path: string, readOnly = false): Promise<ByteSource> {
-  const fh: FileHandle = await open(path, readOnly ? "r" : "r+");
-  return {
-    name: path,
-    readOnly,
-    size: async () => (await fh.stat()).size,
-    read: async (offset, dest) => {
-      let done = 0;
-      while (done < dest.length) {
-        const { bytesRead } = await fh.read(dest, done, dest.length - done, offset + done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
-      return done;
-    },
-    write: async (offset, src) => {
-      await fh.write(src, 0, src.length, offset);
-    },
-    truncate: (size) => fh.truncate(size),
-    flush: () => fh.sync(),
-    close: () => fh.close(),
-  };
+export function fileSource(path: string, readOnly = false): Promise<ByteSource> {
+  return FileByteSource.open(path, { readOnly });
 }
 
-/** Creates an empty file and opens it writable. */
-export async function newFileSource(path: string): Promise<ByteSource> {
-  (await open(path, "w")).close();
-  return fileSource(path);
+/** Creates (or empties) `path` and opens it writable. */
+export function newFileSource(path: string): Promise<ByteSource> {
+  return FileByteSource.create(path);
 }
 
 export const hasQemu =
@@ -48,7 +28,7 @@ export function qemuImg(...args: string[]): string {
   return execFileSync("qemu-img", args, { encoding: "utf8" });
 }
 
-/** Runs qemu-img and returns its exit status instead of throwing. */
+/** Runs qemu-img and returns its exit status and output instead of throwing. */
 export function qemuImgStatus(...args: string[]): { status: number; out: string } {
   const r = spawnSync("qemu-img", args, { encoding: "utf8" });
   return { status: r.status ?? -1, out: r.stdout + r.stderr };
@@ -58,6 +38,19 @@ export function qemuIo(file: string, format: string, ...cmds: string[]): void {
   execFileSync("qemu-io", ["-f", format, ...cmds.flatMap((c) => ["-c", c]), file], { encoding: "utf8" });
 }
 
-export function qemuInfo(file: string): Record<string, unknown> {
-  return JSON.parse(qemuImg("info", "--output=json", file));
+export function qemuInfo(file: string, format?: string): Record<string, unknown> {
+  return JSON.parse(qemuImg("info", "--output=json", ...(format ? ["-f", format] : []), file));
+}
+
+/** Deterministic pseudo-random bytes (xorshift32), never all zero. */
+export function pattern(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed | 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x;
+  }
+  return out;
 }

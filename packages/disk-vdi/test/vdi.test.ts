@@ -7,6 +7,7 @@ import {
   fileSource,
   hasQemu,
   newFileSource,
+  pattern,
   qemuImg,
   qemuImgStatus,
   qemuInfo,
@@ -15,19 +16,6 @@ import {
 } from "./helpers.js";
 
 const MiB = 1 << 20;
-
-/** Deterministic pseudo-random bytes (xorshift32). */
-function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed | 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x;
-  }
-  return out;
-}
 
 async function readAll(img: VdiImage): Promise<Uint8Array> {
   const out = new Uint8Array(img.size);
