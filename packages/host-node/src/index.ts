@@ -1,5 +1,7 @@
 /** @backplane/host-node — Node.js host adapters for Backplane: files as byte sources, stdio as a character backend, host time. */
 
+export { type AptSourceFile, readAptSourceFiles } from "./apt-sources.js";
+export { readFileIfExists, userCacheDir, writeFileAtomic } from "./cache.js";
 export {
   createDiskFile,
   fileBackingOpener,
@@ -9,3 +11,4 @@ export {
   resolveBackingPath,
 } from "./disk-file.js";
 export { FileByteSource, type FileOpenOptions, fileError, HostIoError } from "./file.js";
+export { type DownloadProgress, type HttpGetOptions, httpGet, NetworkError } from "./http-fetch.js";

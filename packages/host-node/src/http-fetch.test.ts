@@ -1,0 +1,55 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DownloadProgress, httpGet, NetworkError } from "./http-fetch.js";
+
+const body = new Uint8Array(300_000).map((_, i) => (i * 7) & 0xff);
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    if (req.url === "/file") {
+      res.writeHead(200, { "content-length": String(body.length) });
+      res.end(body);
+    } else {
+      res.writeHead(404, "Not Found");
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe("httpGet", () => {
+  it("returns the body and reports progress up to Content-Length", async () => {
+    const seen: DownloadProgress[] = [];
+    expect(await httpGet(`${base}/file`, { onProgress: (p) => seen.push(p) })).toEqual(body);
+    expect(seen.at(-1)).toEqual({
+      url: `${base}/file`,
+      received: body.length,
+      total: body.length,
+      done: true,
+    });
+    const received = seen.map((p) => p.received);
+    expect(received).toEqual([...received].sort((a, b) => a - b));
+  });
+
+  it("names the URL and HTTP status of a failed request", async () => {
+    const err = await httpGet(`${base}/missing`).catch((e) => e);
+    expect(err).toBeInstanceOf(NetworkError);
+    expect(err.status).toBe(404);
+    expect(err.message).toBe(`${base}/missing: HTTP 404 Not Found`);
+  });
+
+  it("reports an unreachable mirror with the system error", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await expect(httpGet(`http://127.0.0.1:${port}/x`)).rejects.toThrow(
+      `http://127.0.0.1:${port}/x: mirror unreachable (ECONNREFUSED)`,
+    );
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * HTTP downloads into memory with Node's built-in fetch (WHATWG Fetch over
+ * undici), reporting progress as bytes arrive.
+ *
+ * Failures become a NetworkError naming the URL and the cause: an HTTP
+ * status other than 2xx, or the mirror being unreachable (DNS failure,
+ * refused or reset connection, with the system error code).
+ * Left out: retries, resuming partial downloads, proxies beyond what fetch
+ * itself honours.
+ */
+import { BackplaneError } from "@backplane/core";
+
+/** A download failed: bad HTTP status or no connection. */
+export class NetworkError extends BackplaneError {
+  readonly url: string;
+  /** HTTP status, when the server answered. */
+  readonly status: number | undefined;
+
+  constructor(url: string, message: string, status?: number, options?: { cause?: unknown }) {
+    super("E_NETWORK", `${url}: ${message}`, options);
+    this.url = url;
+    this.status = status;
+  }
+}
+
+/** Progress of one download; `total` is undefined without a Content-Length. */
+export interface DownloadProgress {
+  url: string;
+  received: number;
+  total: number | undefined;
+  done: boolean;
+}
+
+export interface HttpGetOptions {
+  onProgress?: (progress: DownloadProgress) => void;
+  signal?: AbortSignal;
+}
+
+function describeCause(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const detail = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+  return `mirror unreachable (${detail})`;
+}
+
+/** GETs `url` and returns the whole body. */
+export async function httpGet(url: string, options: HttpGetOptions = {}): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: options.signal });
+  } catch (err) {
+    throw new NetworkError(url, describeCause(err), undefined, { cause: err });
+  }
+  if (!response.ok || !response.body) {
+    throw new NetworkError(url, `HTTP ${response.status} ${response.statusText}`.trimEnd(), response.status);
+  }
+  const length = Number(response.headers.get("content-length"));
+  const total = Number.isSafeInteger(length) && length > 0 ? length : undefined;
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      received += value.length;
+      options.onProgress?.({ url, received, total, done: false });
+    }
+  } catch (err) {
+    throw new NetworkError(
+      url,
+      `download interrupted after ${received} bytes (${describeCause(err)})`,
+      response.status,
+      {
+        cause: err,
+      },
+    );
+  }
+  options.onProgress?.({ url, received, total, done: true });
+  const body = new Uint8Array(received);
+  let at = 0;
+  for (const c of chunks) {
+    body.set(c, at);
+    at += c.length;
+  }
+  return body;
+}
