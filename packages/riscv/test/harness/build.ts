@@ -1,0 +1,80 @@
+/**
+ * Assembles the test programs in ../programs (and generated ones) into ELF
+ * files linked at 0x80000000 with riscv64-unknown-elf-gcc -nostdlib. Programs
+ * named `rv32_*` are built for RV32GC, all others for RV64GC with Zba/Zbb/Zbs.
+ * Output goes to the gitignored ../build folder; an ELF is rebuilt only when
+ * it is older than its source or the shared runtime.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { GCC } from "./tools.js";
+
+export const TEST_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
+export const PROGRAMS_DIR = join(TEST_DIR, "programs");
+export const BUILD_DIR = join(TEST_DIR, "build");
+const INCLUDE_DIR = join(PROGRAMS_DIR, "include");
+const RUNTIME = join(INCLUDE_DIR, "runtime.S");
+
+export type Xlen = 32 | 64;
+
+export interface Program {
+  /** File name without `.S`. */
+  name: string;
+  xlen: Xlen;
+  /** Absolute path of the built ELF. */
+  elf: string;
+}
+
+/** The XLEN a program is built for, from its name. */
+export function xlenOf(name: string): Xlen {
+  return name.startsWith("rv32") ? 32 : 64;
+}
+
+function mtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+/** Assembles one `.S` file into `outDir`; returns the program. */
+export function buildProgram(source: string, outDir = BUILD_DIR): Program {
+  const name = basename(source, ".S");
+  const xlen = xlenOf(name);
+  const elf = join(outDir, `${name}.elf`);
+  const newest = Math.max(mtime(source), mtime(RUNTIME), mtime(join(INCLUDE_DIR, "bp.h")));
+  if (mtime(elf) < newest) {
+    mkdirSync(outDir, { recursive: true });
+    const arch =
+      xlen === 64 ? ["-march=rv64gc_zba_zbb_zbs", "-mabi=lp64d"] : ["-march=rv32gc", "-mabi=ilp32d"];
+    execFileSync(
+      GCC,
+      [
+        ...arch,
+        "-nostdlib",
+        "-nostartfiles",
+        `-I${INCLUDE_DIR}`,
+        "-T",
+        join(INCLUDE_DIR, "link.ld"),
+        "-Wl,--no-warn-rwx-segments",
+        "-o",
+        elf,
+        RUNTIME,
+        source,
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+  }
+  return { name, xlen, elf };
+}
+
+/** Assembles every hand-written program in ../programs. */
+export function buildPrograms(): Program[] {
+  return readdirSync(PROGRAMS_DIR)
+    .filter((f) => f.endsWith(".S"))
+    .sort()
+    .map((f) => buildProgram(join(PROGRAMS_DIR, f)));
+}
