@@ -10,8 +10,10 @@ export {
   type ResolvedSource,
   type SourceResolver,
 } from "./chain.js";
+export { type CopyOptions, type CopyResult, copyImage } from "./copy.js";
 export { BackingChainError } from "./errors.js";
 export { MemoryByteSource, type MemoryByteSourceOptions } from "./memory-source.js";
+export { CowOverlay, type CowOverlayOptions } from "./overlay.js";
 export {
   type AlignedIo,
   checkRange,

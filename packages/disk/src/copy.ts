@@ -1,0 +1,150 @@
+/**
+ * Sparse copy between images, the engine of `convert` and `commit`: walks the
+ * source's allocation map (`blockStatus`) and copies only ranges that hold
+ * data, skipping zero and unallocated ranges, and — like qemu-img's `-S` —
+ * zero runs of at least `sparseSize` bytes found inside data.
+ */
+import { type BlockBackend, UnsupportedError } from "@backplane/core";
+import { chainBlockStatus } from "./chain.js";
+import { isZero } from "./ranges.js";
+import type { DiskImage, MapExtent } from "./types.js";
+
+/** Options for {@link copyImage}. */
+export interface CopyOptions {
+  /**
+   * `chain` (default): copy what the source reads as, backing chain included;
+   * `top`: copy only ranges the top image itself allocates (for `commit`).
+   */
+  ranges?: "chain" | "top";
+  /** The destination already reads as zeroes (a fresh image): zero ranges are skipped, not written. Default true. */
+  targetIsZero?: boolean;
+  /** Zero runs of at least this many bytes inside data are not written (qemu-img `-S`; 0 = write everything). Default 4096. */
+  sparseSize?: number;
+  /** Write through `writeCompressed` in chunks of this many bytes (the destination's cluster size). */
+  compressChunk?: number;
+  /** Bytes per read. Default 2 MiB. */
+  bufferSize?: number;
+  /** Called after every chunk with bytes done and total. */
+  onProgress?(done: number, total: number): void;
+}
+
+/** Copy statistics. */
+export interface CopyResult {
+  /** Bytes written as data. */
+  written: number;
+  /** Bytes skipped or written as zeroes. */
+  zeroed: number;
+}
+
+/** Copies the virtual disk of `src` into `dst` (over `min(src.size, dst.size)` bytes). */
+export async function copyImage(
+  src: DiskImage,
+  dst: BlockBackend & Partial<DiskImage>,
+  options: CopyOptions = {},
+): Promise<CopyResult> {
+  const total = Math.min(src.size, dst.size);
+  const chunk = options.bufferSize ?? 2 << 20;
+  const sparse = options.sparseSize ?? 4096;
+  const targetIsZero = options.targetIsZero ?? true;
+  const result: CopyResult = { written: 0, zeroed: 0 };
+  const buf = new Uint8Array(chunk);
+
+  const zero = async (offset: number, length: number) => {
+    result.zeroed += length;
+    if (targetIsZero) return;
+    if (dst.writeZeroes) await dst.writeZeroes(offset, length);
+    else
+      for (let p = 0; p < length; p += chunk)
+        await dst.write(offset + p, new Uint8Array(Math.min(chunk, length - p)));
+  };
+  const data = async (offset: number, bytes: Uint8Array) => {
+    const emit = async (from: number, to: number, zeroRun: boolean) => {
+      if (zeroRun) return zero(offset + from, to - from);
+      result.written += to - from;
+      await dst.write(offset + from, bytes.subarray(from, to));
+    };
+    if (sparse <= 0) return emit(0, bytes.length, false);
+    let runStart = 0;
+    let runZero = isZero(bytes.subarray(0, sparse));
+    for (let p = sparse; p < bytes.length; p += sparse) {
+      const z = isZero(bytes.subarray(p, p + sparse));
+      if (z !== runZero) {
+        await emit(runStart, p, runZero);
+        runStart = p;
+        runZero = z;
+      }
+    }
+    await emit(runStart, bytes.length, runZero);
+  };
+  const status = (pos: number, span: number): Promise<MapExtent[]> =>
+    options.ranges === "top" ? src.blockStatus(pos, span) : chainBlockStatus(src, pos, span);
+
+  if (options.compressChunk) {
+    if (!dst.writeCompressed)
+      throw new UnsupportedError("the destination format does not support compression");
+    return copyCompressed(
+      src,
+      dst.writeCompressed.bind(dst),
+      total,
+      options.compressChunk,
+      status,
+      result,
+      options,
+    );
+  }
+
+  let done = 0;
+  for (let pos = 0; pos < total; ) {
+    const span = Math.min(total - pos, 64 * chunk);
+    const extents: MapExtent[] =
+      options.ranges === "top" ? await src.blockStatus(pos, span) : await chainBlockStatus(src, pos, span);
+    for (const e of extents) {
+      for (let off = e.start; off < e.start + e.length; ) {
+        const n = Math.min(chunk, e.start + e.length - off);
+        if (e.data) {
+          const part = buf.subarray(0, n);
+          await src.read(off, part);
+          await data(off, part);
+        } else if (e.zero) {
+          await zero(off, n);
+        }
+        off += n;
+        done += n;
+        options.onProgress?.(done, total);
+      }
+    }
+    pos += span;
+  }
+  return result;
+}
+
+/** Compressed copy: whole destination clusters, each written compressed unless every byte of it reads as zero. */
+async function copyCompressed(
+  src: DiskImage,
+  writeCompressed: (offset: number, bytes: Uint8Array) => Promise<void>,
+  total: number,
+  cluster: number,
+  status: (pos: number, span: number) => Promise<MapExtent[]>,
+  result: CopyResult,
+  options: CopyOptions,
+): Promise<CopyResult> {
+  const buf = new Uint8Array(cluster);
+  const span = 64 * cluster;
+  for (let pos = 0; pos < total; pos += span) {
+    const end = Math.min(total, pos + span);
+    const extents = (await status(pos, end - pos)).filter((e) => e.data);
+    for (let c = pos; c < end; c += cluster) {
+      const n = Math.min(cluster, end - c);
+      const part = buf.subarray(0, n);
+      if (extents.some((e) => e.start < c + n && e.start + e.length > c)) {
+        await src.read(c, part);
+        if (!isZero(part)) {
+          result.written += n;
+          await writeCompressed(c, part);
+        } else result.zeroed += n;
+      } else result.zeroed += n;
+      options.onProgress?.(c + n, total);
+    }
+  }
+  return result;
+}

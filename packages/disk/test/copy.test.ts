@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { copyImage } from "../src/index.js";
+import { firstDifference, G, rng, SparseImage } from "./sparse-image.js";
+
+async function contents(img: SparseImage): Promise<Uint8Array> {
+  const buf = new Uint8Array(img.size);
+  await img.read(0, buf);
+  return buf;
+}
+
+describe("copyImage", () => {
+  it("copies a chain's contents, writing only data and skipping zero runs of sparseSize", async () => {
+    const base = new SparseImage(64 * G);
+    await base.write(0, new Uint8Array(3 * G).fill(1));
+    const top = new SparseImage(64 * G, base);
+    await top.write(G, new Uint8Array(G).fill(2));
+    await top.write(10 * G, new Uint8Array(2 * G)); // data that is all zeroes
+    await top.write(20 * G + 100, Uint8Array.of(3));
+    await top.writeZeroes(2 * G, G); // hides base data
+    const dst = new SparseImage(64 * G);
+    const progress: number[] = [];
+    const r = await copyImage(top, dst, { onProgress: (d) => progress.push(d) });
+    expect(firstDifference(await contents(dst), await contents(top))).toBe(-1);
+    expect(r.written).toBe(3 * G);
+    expect(dst.writes.map((w) => w.offset)).toEqual([0, G, 20 * G]);
+    expect(progress[progress.length - 1]).toBe(64 * G);
+  });
+
+  it("sparseSize 0 writes zero data too; targetIsZero false overwrites stale data", async () => {
+    const src = new SparseImage(8 * G);
+    await src.write(0, new Uint8Array(2 * G));
+    const dst = new SparseImage(8 * G);
+    await dst.write(0, new Uint8Array(8 * G).fill(9));
+    await copyImage(src, dst, { sparseSize: 0, targetIsZero: false });
+    expect((await contents(dst)).every((b) => b === 0)).toBe(true);
+    expect(dst.writes.slice(1)).toEqual([{ offset: 0, length: 2 * G }]);
+  });
+
+  it("top mode copies only the top image's own ranges (commit)", async () => {
+    const base = new SparseImage(16 * G);
+    await base.write(0, new Uint8Array(16 * G).fill(5));
+    const top = new SparseImage(16 * G, base);
+    await top.write(3 * G, new Uint8Array(G).fill(6));
+    await top.writeZeroes(8 * G, 2 * G);
+    await copyImage(top, base, { ranges: "top", targetIsZero: false });
+    const want = new Uint8Array(16 * G).fill(5);
+    want.fill(6, 3 * G, 4 * G);
+    want.fill(0, 8 * G, 10 * G);
+    expect(firstDifference(await contents(base), want)).toBe(-1);
+  });
+
+  it("compressed mode writes whole clusters that hold non-zero data", async () => {
+    const src = new SparseImage(64 * G);
+    const next = rng(3);
+    await src.write(
+      5 * G + 7,
+      Uint8Array.from({ length: 300 }, () => 1 + Math.floor(next() * 255)),
+    );
+    await src.write(40 * G, new Uint8Array(G));
+    const dst = new SparseImage(64 * G);
+    await copyImage(src, dst, { compressChunk: 4 * G });
+    expect(dst.compressed).toEqual([4 * G]);
+    expect(firstDifference(await contents(dst), await contents(src))).toBe(-1);
+  });
+});
