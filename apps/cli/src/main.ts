@@ -7,6 +7,10 @@ import { BackplaneError } from "@backplane/core";
 type Command = { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> };
 
 const commands: Record<string, Command> = {
+  guest: {
+    summary: "fetch the Debian riscv64 guest (kernel, firmware, initramfs)",
+    load: () => import("./guest/index.js"),
+  },
   run: { summary: "run a virtual machine (QEMU-style flags)", load: () => import("./run/index.js") },
   img: {
     summary: "create, inspect, check and convert disk images (qemu-img style)",
