@@ -71,8 +71,8 @@ async function scan(img: Qcow2Image): Promise<Scan> {
 
   add(0);
   const walk = async (l1: Uint8Array, active: boolean) => {
-    let next = -1;
     for (let o = 0; o < l1.length; o += 8) {
+      let next = -1; // qemu-img counts fragmentation within each L2 table
       const l2Off = entryOffset(l1, o);
       if (!l2Off || !aligned(l2Off)) continue;
       if (l2Off + cs > fileSize) {
@@ -234,10 +234,11 @@ export async function checkImage(img: Qcow2Image, repair?: "leaks" | "all"): Pro
     "check-errors": s.checkErrors,
     "image-end-offset": s.imageEnd,
     "total-clusters": Math.ceil(img.header.size / img.clusterSize),
-    "allocated-clusters": s.allocated,
-    "fragmented-clusters": s.fragmented,
-    "compressed-clusters": s.compressed,
   };
+  // Like qemu-img, counters that are zero are left out.
+  if (s.allocated) result["allocated-clusters"] = s.allocated;
+  if (s.fragmented) result["fragmented-clusters"] = s.fragmented;
+  if (s.compressed) result["compressed-clusters"] = s.compressed;
   if (corruptions) result.corruptions = corruptions;
   if (s.leaks) result.leaks = s.leaks;
   if (leaksFixed) result["leaks-fixed"] = leaksFixed;

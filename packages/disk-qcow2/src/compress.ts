@@ -17,7 +17,7 @@ export function decompressCluster(type: number, data: Uint8Array, clusterSize: n
   const out = new Uint8Array(clusterSize);
   let got: Uint8Array;
   try {
-    got = type === COMPRESSION_DEFLATE ? inflateSync(data, { out }) : zstdDecompress(data, out);
+    got = type === COMPRESSION_DEFLATE ? inflateSync(data, { out }) : zstdDecompress(zstdFrame(data), out);
   } catch (cause) {
     throw new CorruptDataError("qcow2: compressed cluster does not decompress", { cause });
   }
@@ -27,6 +27,32 @@ export function decompressCluster(type: number, data: Uint8Array, clusterSize: n
     );
   }
   return got;
+}
+
+/**
+ * The first zstd frame of `data` (RFC 8878, section 3.1.1): qcow2 stores one
+ * frame followed by padding up to a sector boundary, which a zstd decoder
+ * would otherwise read as a further, invalid frame.
+ */
+function zstdFrame(data: Uint8Array): Uint8Array {
+  const bad = () => new CorruptDataError("qcow2: compressed cluster is not a zstd frame");
+  if (data.length < 6 || data[0] !== 0x28 || data[1] !== 0xb5 || data[2] !== 0x2f || data[3] !== 0xfd)
+    throw bad();
+  const fhd = data[4];
+  const singleSegment = (fhd >> 5) & 1;
+  const fcsBytes = [singleSegment, 2, 4, 8][fhd >> 6];
+  let off = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][fhd & 3] + fcsBytes;
+  for (;;) {
+    if (off + 3 > data.length) throw bad();
+    const bh = data[off] | (data[off + 1] << 8) | (data[off + 2] << 16);
+    const blockType = (bh >> 1) & 3;
+    if (blockType === 3) throw bad();
+    off += 3 + (blockType === 1 ? 1 : bh >>> 3);
+    if (bh & 1) break;
+  }
+  if ((fhd >> 2) & 1) off += 4;
+  if (off > data.length) throw bad();
+  return data.subarray(0, off);
 }
 
 /** Compresses one cluster, or returns undefined when compression does not save space. */
