@@ -10,14 +10,15 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { join, relative, resolve, sep } from "node:path";
-import { allowedImports, hostPackages, neverImported, testHelpers } from "./policy.mjs";
+import { allowedImports, hostPackages, neverImported, testHelpers, wallClockPackages } from "./policy.mjs";
 
 const SCOPE = "@backplane/";
 const builtins = new Set(builtinModules);
 const IMPORT_RE =
   /(?:^|[^.\w$])(?:import|export)\s+(?:type\s+)?(?:[\w$*{}\s,]+?\s+from\s+)?["']([^"']+)["']|(?:^|[^.\w$])(?:import|require)\s*\(\s*["']([^"']+)["']\s*\)/gm;
 const HOST_GLOBAL_RE =
-  /\b(?:window|document|navigator|localStorage|sessionStorage|process|Buffer|require|__dirname)\b\s*[.([]|\b(?:setTimeout|setInterval|setImmediate|Date\.now|performance\.now|new Date)\b/;
+  /\b(?:window|document|navigator|localStorage|sessionStorage|process|Buffer|require|__dirname)\b\s*[.([]|\b(?:setTimeout|setInterval|setImmediate|performance\.now)\b/;
+const WALL_CLOCK_RE = /\b(?:Date\.now|new Date)\b/;
 
 function stripComments(src) {
   return src.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`\\])\/\/.*$/gm, "$1");
@@ -34,7 +35,10 @@ function* sourceFiles(dir) {
 
 /** Test code may use test helpers and host APIs. */
 function isTestFile(rel) {
-  return /(^|\/)(test|tests|bench|fixtures)\//.test(rel) || /\.(test|bench|spec)\.[cm]?[jt]s$/.test(rel);
+  return (
+    /(^|\/)(test|tests|test-support|bench|fixtures)\//.test(rel) ||
+    /\.(test|bench|spec)\.[cm]?[jt]s$/.test(rel)
+  );
 }
 
 export function check(root) {
@@ -115,7 +119,10 @@ export function check(root) {
         }
       }
       if (!test && !hostPackages.has(pkg.short)) {
-        const line = src.split("\n").findIndex((l) => HOST_GLOBAL_RE.test(l));
+        const wallClock = !wallClockPackages.has(pkg.short);
+        const line = src
+          .split("\n")
+          .findIndex((l) => HOST_GLOBAL_RE.test(l) || (wallClock && WALL_CLOCK_RE.test(l)));
         if (line >= 0) {
           errors.push(
             `${at}: uses a host global (${src.split("\n")[line].trim()}); inject it through @backplane/core contracts instead`,

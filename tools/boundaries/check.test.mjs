@@ -77,6 +77,16 @@ describe("boundary check", () => {
     expect(check(repo({ ...core, ...uart("export const t = () => setTimeout(() => {}, 5);\n") }))).toEqual([
       expect.stringMatching(/host global/),
     ]);
+    expect(check(repo({ ...core, ...uart("export const t = Date.now();\n") }))).toEqual([
+      expect.stringMatching(/host global/),
+    ]);
+    const imageStamp = {
+      "packages/disk-vhd": {
+        deps: { "@backplane/core": "*" },
+        files: { "src/index.ts": "export const t = Date.now();\n" },
+      },
+    };
+    expect(check(repo({ ...core, ...imageStamp }))).toEqual([]);
     expect(check(repo({ ...core, ...uart('import path from "path";\n') }))).toEqual([
       expect.stringMatching(/'path' is a Node API/),
     ]);

@@ -38,8 +38,22 @@ export const allowedImports = {
 /** Packages that may touch host APIs (node:*, DOM, timers, wall clock). */
 export const hostPackages = new Set(["host-node", "host-web", "cli", "config", "boundaries", "scaffold"]);
 
-/** Test-only helpers any package may use from tests. */
-export const testHelpers = new Set(["testing"]);
+/** Packages any package's tests may import (declared as devDependencies). */
+export const testHelpers = new Set(["testing", "host-node"]);
+
+/**
+ * Packages that may read the wall clock (Date.now, new Date): image formats
+ * stamp creation and snapshot times into their metadata. Emulation timing
+ * still comes only from injected clocks.
+ */
+export const wallClockPackages = new Set([
+  "disk",
+  "disk-raw",
+  "disk-qcow2",
+  "disk-vhd",
+  "disk-vmdk",
+  "disk-vdi",
+]);
 
 /** Nothing may import a machine or an app (DESIGN.md rule 3). */
 export const neverImported = new Set(["machine-riscv-virt", "cli"]);
