@@ -1,0 +1,148 @@
+// Test-only: a tiny Debian mirror (Release, Packages, .debs built by
+// dpkg-deb and indexed by dpkg-scanpackages) served over HTTP on 127.0.0.1.
+import { execFile, execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Deterministic pseudo-random bytes (xorshift32). */
+export function pattern(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed | 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+export const KERNEL_PKG = "linux-image-6.12.99+test-riscv64";
+export const OPENSBI_DIR = "usr/lib/riscv64-linux-gnu/opensbi/generic";
+
+/** The files the fake packages carry. */
+export const payload = {
+  kernel: pattern(200_000, 1),
+  fwJump: pattern(5_000, 2),
+  fwDynamic: pattern(5_001, 3),
+  // Random bytes (no '[') around a BusyBox-style applet name table.
+  busybox: (() => {
+    const junk = pattern(4000, 4).map((b) => (b === 0x5b ? 0 : b));
+    const table = new TextEncoder().encode("[\0[[\0cat\0mount\0sh\0\x01");
+    const out = new Uint8Array(junk.length * 2 + table.length);
+    out.set(junk);
+    out.set(table, junk.length);
+    out.set(junk, junk.length + table.length);
+    return out;
+  })(),
+};
+
+export const sh = (cwd: string, cmd: string) => execFileSync("sh", ["-c", cmd], { cwd, encoding: "utf8" });
+
+function deb(
+  mirror: string,
+  name: string,
+  version: string,
+  arch: string,
+  files: Record<string, Uint8Array>,
+  depends?: string,
+) {
+  const root = join(mirror, "build", name);
+  mkdirSync(join(root, "DEBIAN"), { recursive: true });
+  const control = [
+    `Package: ${name}`,
+    `Version: ${version}`,
+    `Architecture: ${arch}`,
+    "Maintainer: T <t@example.org>",
+  ];
+  if (depends) control.push(`Depends: ${depends}`);
+  writeFileSync(join(root, "DEBIAN/control"), `${control.join("\n")}\nDescription: test package\n`);
+  for (const [path, data] of Object.entries(files)) {
+    mkdirSync(join(root, path, ".."), { recursive: true });
+    writeFileSync(join(root, path), data);
+  }
+  const pool = join(mirror, "pool/main", name[0]);
+  mkdirSync(pool, { recursive: true });
+  const file = `${name}_${version.replace(/^[0-9]+:/, "")}_${arch}.deb`;
+  execFileSync("dpkg-deb", ["--root-owner-group", "-Zxz", "--build", root, join(pool, file)], {
+    stdio: "ignore",
+  });
+}
+
+/** Builds the mirror folder; returns its path. */
+export function buildMirror(): string {
+  const mirror = mkdtempSync(join(tmpdir(), "guest-mirror-"));
+  deb(mirror, KERNEL_PKG, "6.12.99-1", "riscv64", {
+    "boot/vmlinux-6.12.99+test-riscv64": payload.kernel,
+    "boot/config-6.12.99+test-riscv64": new TextEncoder().encode("CONFIG_X=y\n"),
+  });
+  deb(mirror, "linux-image-riscv64", "6.12.99-1", "riscv64", {}, `${KERNEL_PKG} (= 6.12.99-1)`);
+  deb(mirror, "busybox-static", "1:1.37.0-1", "riscv64", { "usr/bin/busybox": payload.busybox });
+  deb(mirror, "opensbi", "1.6-1", "all", {
+    [`${OPENSBI_DIR}/fw_jump.bin`]: payload.fwJump,
+    [`${OPENSBI_DIR}/fw_dynamic.bin`]: payload.fwDynamic,
+  });
+  const dists = join(mirror, "dists/trixie");
+  mkdirSync(join(dists, "main/binary-riscv64"), { recursive: true });
+  sh(mirror, "dpkg-scanpackages -m pool /dev/null 2>/dev/null > dists/trixie/main/binary-riscv64/Packages");
+  sh(dists, "xz -k main/binary-riscv64/Packages");
+  const sums = sh(
+    dists,
+    "for f in main/binary-riscv64/Packages main/binary-riscv64/Packages.xz; do echo \" $(sha256sum < $f | cut -d' ' -f1) $(stat -c %s $f) $f\"; done",
+  );
+  writeFileSync(
+    join(dists, "Release"),
+    `Origin: Debian\nSuite: stable\nCodename: trixie\nDate: Sat, 01 Nov 2025 10:00:00 UTC\nArchitectures: all riscv64\nComponents: main\nSHA256:\n${sums}`,
+  );
+  return mirror;
+}
+
+/** Serves `root` on 127.0.0.1; `override` replaces the bytes of chosen paths. */
+export interface MirrorServer {
+  url: string;
+  requests: string[];
+  override: Map<string, Uint8Array>;
+  close(): Promise<void>;
+}
+
+export async function serveMirror(root: string): Promise<MirrorServer> {
+  const requests: string[] = [];
+  const override = new Map<string, Uint8Array>();
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    requests.push(path);
+    try {
+      const body = override.get(path) ?? readFileSync(join(root, path));
+      res.writeHead(200, { "content-length": String(body.length) });
+      res.end(body);
+    } catch {
+      res.writeHead(404, "Not Found");
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    override,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const CLI = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+
+/** Runs `backplane <args>` from source in a child process (the server keeps serving meanwhile). */
+export function backplane(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--conditions=source", "--import", "tsx", CLI, ...args],
+      { cwd: fileURLToPath(new URL("..", import.meta.url)) },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
