@@ -3,7 +3,7 @@
  * judges), and an opener for images and their backing chains.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
@@ -171,4 +171,40 @@ export function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Creates a qcow2 image file with our driver. */
+export async function createImage(
+  path: string,
+  size: number,
+  options: Record<string, string> = {},
+  backing?: { file: string; format: string },
+): Promise<Qcow2Image> {
+  const source = await FileSource.create(path);
+  return (await qcow2.create(source, {
+    size,
+    options,
+    backingFile: backing?.file,
+    backingFormat: backing?.format,
+    openBacking: chainOpener(resolver, { registry, chain: [path] }),
+  })) as Qcow2Image;
+}
+
+/** Asserts-free judge: qemu-img check's exit status and JSON. */
+export function qemuCheck(path: string): { status: number; json: Record<string, number> } {
+  const r = qemuImgStatus("check", "--output=json", path);
+  return { status: r.status, json: r.stdout ? JSON.parse(r.stdout) : {} };
+}
+
+/** qemu-img compare of an image against expected raw bytes; returns the exit status (0 = identical). */
+export function qemuCompare(
+  path: string,
+  expected: Uint8Array,
+  dir: string,
+): { status: number; out: string } {
+  const raw = join(dir, `expect-${Math.random().toString(36).slice(2)}.raw`);
+  writeFileSync(raw, expected);
+  const r = qemuImgStatus("compare", "-f", "qcow2", "-F", "raw", path, raw);
+  rmSync(raw);
+  return { status: r.status, out: r.stdout + r.stderr };
 }
