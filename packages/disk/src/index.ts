@@ -44,5 +44,6 @@ export type {
   MeasureInput,
   MeasureResult,
   OpenOptions,
+  SiblingOpener,
   SnapshotInfo,
 } from "./types.js";

@@ -37,6 +37,17 @@ export type BackingOpener = (
   relativeTo: string,
 ) => Promise<DiskImage>;
 
+/**
+ * Opens a file that is part of the image itself (a VMDK extent named by its
+ * descriptor), resolved against `relativeTo` like a backing file. With
+ * `create`, the file is created (or emptied) and opened writable.
+ */
+export type SiblingOpener = (
+  name: string,
+  relativeTo: string,
+  options: { readOnly?: boolean; create?: boolean },
+) => Promise<ByteSource>;
+
 /** Options for {@link DiskFormat.open}. */
 export interface OpenOptions {
   /** Open without write access. */
@@ -45,6 +56,8 @@ export interface OpenOptions {
   openBacking?: BackingOpener;
   /** Open only this image, not its backing chain (reads of unallocated data give zeroes). */
   noBacking?: boolean;
+  /** Opens the other files of a multi-file image (VMDK extents); without it, such images fail to open. */
+  openSibling?: SiblingOpener;
 }
 
 /** Options for {@link DiskFormat.create}; `options` are qemu-img's `-o` key=value pairs. */
@@ -59,6 +72,8 @@ export interface CreateOptions {
   options?: Record<string, string>;
   /** Used to read the backing file's size when `size` is omitted. */
   openBacking?: BackingOpener;
+  /** Creates the other files of a multi-file image (VMDK extents). */
+  openSibling?: SiblingOpener;
 }
 
 /** One run of the allocation map, as `qemu-img map --output=json` prints it. */
