@@ -9,7 +9,7 @@ export const allowedImports = {
   fdt: contractsOnly,
   testing: contractsOnly,
   memory: contractsOnly,
-  riscv: contractsOnly,
+  riscv: ["core", "memory"], // the hart's fast path reads RAM through the AddressSpace
   uart16550: contractsOnly,
   aclint: contractsOnly,
   plic: contractsOnly,
@@ -22,6 +22,7 @@ export const allowedImports = {
   "virtio-net": ["core", "virtio"],
   "virtio-console": ["core", "virtio"],
   "virtio-rng": ["core", "virtio"],
+  "virtual-switch": contractsOnly,
   disk: contractsOnly,
   "disk-raw": ["core", "disk"],
   "disk-qcow2": ["core", "disk"],
@@ -39,7 +40,7 @@ export const allowedImports = {
 export const hostPackages = new Set(["host-node", "host-web", "cli", "config", "boundaries", "scaffold"]);
 
 /** Packages any package's tests may import (declared as devDependencies). */
-export const testHelpers = new Set(["testing", "host-node"]);
+export const testHelpers = new Set(["testing", "host-node", "virtual-switch"]);
 
 /**
  * Packages that may read the wall clock (Date.now, new Date): image formats
