@@ -87,10 +87,12 @@ export function parseDepends(value: string): string[][] {
     .filter((alts) => alts.length > 0);
 }
 
+const PACKAGE_FIELDS = new Set(["package", "version", "architecture", "filename", "size", "sha256", "depends"]);
+
 /** Parses a Packages index. Later paragraphs for the same name replace earlier ones. */
 export function parsePackages(text: string): Map<string, PackageRecord> {
   const packages = new Map<string, PackageRecord>();
-  for (const p of parseDeb822(text)) {
+  for (const p of parseDeb822(text, PACKAGE_FIELDS)) {
     const name = p.get("package");
     if (!name) throw new CorruptDataError("Packages: paragraph without a Package field");
     const need = (k: string) => {

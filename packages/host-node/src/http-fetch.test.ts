@@ -9,7 +9,12 @@ let base: string;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    if (req.url === "/file") {
+    if (req.url === "/chunked") {
+      // No Content-Length: the body arrives in pieces of unknown total size.
+      res.writeHead(200);
+      for (let at = 0; at < body.length; at += 70_000) res.write(body.subarray(at, at + 70_000));
+      res.end();
+    } else if (req.url === "/file") {
       res.writeHead(200, { "content-length": String(body.length) });
       res.end(body);
     } else {
@@ -34,6 +39,12 @@ describe("httpGet", () => {
     });
     const received = seen.map((p) => p.received);
     expect(received).toEqual([...received].sort((a, b) => a - b));
+  });
+
+  it("collects a body sent without Content-Length", async () => {
+    const seen: DownloadProgress[] = [];
+    expect(await httpGet(`${base}/chunked`, { onProgress: (p) => seen.push(p) })).toEqual(body);
+    expect(seen.every((p) => p.total === undefined)).toBe(true);
   });
 
   it("names the URL and HTTP status of a failed request", async () => {

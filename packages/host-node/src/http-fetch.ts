@@ -55,14 +55,20 @@ export async function httpGet(url: string, options: HttpGetOptions = {}): Promis
   }
   const length = Number(response.headers.get("content-length"));
   const total = Number.isSafeInteger(length) && length > 0 ? length : undefined;
-  const chunks: Uint8Array[] = [];
+  // Sized from Content-Length up front (one copy of a 100 MiB package, not two); grows if needed.
+  let body = new Uint8Array(total ?? 0);
   let received = 0;
   const reader = response.body.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      chunks.push(value);
+      if (received + value.length > body.length) {
+        const grown = new Uint8Array(Math.max(body.length * 2, received + value.length));
+        grown.set(body.subarray(0, received));
+        body = grown;
+      }
+      body.set(value, received);
       received += value.length;
       options.onProgress?.({ url, received, total, done: false });
     }
@@ -77,11 +83,5 @@ export async function httpGet(url: string, options: HttpGetOptions = {}): Promis
     );
   }
   options.onProgress?.({ url, received, total, done: true });
-  const body = new Uint8Array(received);
-  let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.length;
-  }
-  return body;
+  return received === body.length ? body : body.subarray(0, received);
 }
