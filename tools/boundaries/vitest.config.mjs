@@ -1,3 +1,4 @@
+import { reporters } from "@backplane/config/vitest";
 import { defineConfig } from "vitest/config";
 
-export default defineConfig({ test: { include: ["*.test.mjs"] } });
+export default defineConfig({ test: { include: ["*.test.mjs"], reporters } });
