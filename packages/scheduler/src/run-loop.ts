@@ -13,12 +13,22 @@ import { InvalidArgumentError } from "@backplane/core";
 import { HostClock, VirtualClock } from "./clock.js";
 import type { TimerQueue } from "./timer-queue.js";
 
+/** What one call of {@link RunnableHart.run} did (the shape of `@backplane/riscv`'s RunResult). */
+export interface SliceResult {
+  /** Instructions retired (a trap counts as one). */
+  executed: number;
+  /** True when the hart stopped in WFI with no interrupt pending. */
+  waiting: boolean;
+}
+
 /** What the run loop needs from a hart. */
 export interface RunnableHart {
-  /** Executes up to `budget` instructions and returns how many retired; may stop early (WFI, a stop request). */
-  run(budget: number): number;
-  /** True while the hart is halted in WFI waiting for an interrupt. */
-  readonly waiting: boolean;
+  /**
+   * Executes up to `budget` instructions; returns early when the hart waits in
+   * WFI with no interrupt pending (a waiting hart with a pending interrupt
+   * resumes). Called again on a waiting hart, it returns at once.
+   */
+  run(budget: number): SliceResult;
   /** Optional: makes the current `run` call return at the next instruction boundary. */
   endSlice?(): void;
 }
@@ -103,7 +113,7 @@ export class RunLoop {
     const limit = this.retiredTotal + maxInstructions;
     while (!this.stopped) {
       if (this.retiredTotal >= limit) return "limit";
-      if (!this.step(limit - this.retiredTotal)) return "idle";
+      if (this.step(limit - this.retiredTotal) === "idle") return "idle";
     }
     return "stopped";
   }
@@ -113,21 +123,19 @@ export class RunLoop {
     const host = this.host;
     if (host === undefined)
       throw new InvalidArgumentError("RunLoop.run() needs host services; use runSync()");
-    let sliceStart = this.clock.now();
+    let lastYield = this.clock.now();
     while (!this.stopped) {
-      if (!this.step(this.slice)) {
-        // Waiting with nothing scheduled: only host input can help.
+      const status = this.step(this.slice);
+      if (status === "idle") {
         await this.idle(undefined);
-        continue;
-      }
-      if (this.hart.waiting && this.clock instanceof HostClock) {
+      } else if (status === "waiting" && this.clock instanceof HostClock) {
         const next = this.timers.nextDeadline();
-        const ms = next === undefined ? undefined : Math.max(0, (next - this.clock.now()) / 1e6);
+        const ms = next === undefined ? undefined : (next - this.clock.now()) / 1e6;
         if (ms === undefined || ms > 0) await this.idle(ms);
         this.timers.runDue();
-      } else if (this.clock.now() - sliceStart >= 4_000_000 || this.hart.waiting) {
+      } else if (status === "waiting" || this.clock.now() - lastYield >= 4_000_000) {
         // Give the host's I/O a turn every few milliseconds of guest time.
-        sliceStart = this.clock.now();
+        lastYield = this.clock.now();
         await host.yield();
       }
     }
@@ -136,20 +144,12 @@ export class RunLoop {
 
   /**
    * One slice: run the hart (bounded by `budget` and, with a virtual clock,
-   * by the next deadline), advance time, dispatch due timers. Returns false
-   * when the hart waits and no timer can ever wake it.
+   * by the next deadline), advance time and dispatch due timers. A waiting
+   * hart under a virtual clock skips to the next deadline. Returns "idle"
+   * when the hart waits and nothing scheduled can wake it.
    */
-  private step(budget: number): boolean {
+  private step(budget: number): "ran" | "waiting" | "idle" {
     const clock = this.clock;
-    if (this.hart.waiting) {
-      if (clock instanceof VirtualClock) {
-        const next = this.timers.nextDeadline();
-        if (next === undefined) return false;
-        clock.advanceTo(next);
-      }
-      this.timers.runDue();
-      return !(this.hart.waiting && this.timers.nextDeadline() === undefined);
-    }
     let n = Math.min(budget, this.slice);
     if (clock instanceof VirtualClock) {
       const next = this.timers.nextDeadline();
@@ -158,11 +158,20 @@ export class RunLoop {
         n = Math.max(1, Math.min(n, until));
       }
     }
-    const retired = this.hart.run(n);
-    this.retiredTotal += retired;
-    if (clock instanceof VirtualClock) clock.advance(retired * this.nsPerInstruction);
-    this.timers.runDue();
-    return true;
+    const result = this.hart.run(n);
+    this.retiredTotal += result.executed;
+    if (clock instanceof VirtualClock) clock.advance(result.executed * this.nsPerInstruction);
+    let fired = this.timers.runDue();
+    if (!result.waiting) return "ran";
+    if (clock instanceof VirtualClock) {
+      const next = this.timers.nextDeadline();
+      if (next !== undefined) {
+        clock.advanceTo(next);
+        fired += this.timers.runDue();
+      }
+    }
+    if (fired > 0 || result.executed > 0) return "ran";
+    return this.timers.nextDeadline() === undefined ? "idle" : "waiting";
   }
 
   private idle(ms: number | undefined): Promise<void> {

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from "@backplane/core";
 import { describe, expect, it } from "vitest";
 import { HostClock, VirtualClock } from "./clock.js";
-import { RunLoop, type RunnableHart } from "./run-loop.js";
+import { RunLoop, type RunnableHart, type SliceResult } from "./run-loop.js";
 import { TimerQueue } from "./timer-queue.js";
 
 /** A hart that retires one instruction at a time, calls `onRetire` after each and honours endSlice(). */
@@ -10,7 +10,7 @@ class FakeHart implements RunnableHart {
   retired = 0;
   private ending = false;
   onRetire: (count: number) => void = () => {};
-  run(budget: number): number {
+  run(budget: number): SliceResult {
     let n = 0;
     this.ending = false;
     while (n < budget && !this.waiting && !this.ending) {
@@ -18,7 +18,7 @@ class FakeHart implements RunnableHart {
       this.retired++;
       this.onRetire(this.retired);
     }
-    return n;
+    return { executed: n, waiting: this.waiting };
   }
   endSlice(): void {
     this.ending = true;
@@ -195,12 +195,11 @@ describe("RunLoop.run (asynchronous)", () => {
   it("waits for wake() when the hart waits with nothing scheduled", async () => {
     const clock = new VirtualClock();
     const hart = new FakeHart();
-    let yields = 0;
     const loop = new RunLoop({
       hart,
       timers: new TimerQueue(clock),
       clock,
-      host: { sleep: async () => {}, yield: async () => void yields++ },
+      host: { sleep: async () => {}, yield: async () => {} },
     });
     hart.onRetire = (n) => {
       if (n === 3) hart.waiting = true;
@@ -214,6 +213,24 @@ describe("RunLoop.run (asynchronous)", () => {
     loop.wake();
     await expect(done).resolves.toBe("stopped");
     expect(hart.retired).toBe(5);
-    expect(yields).toBeGreaterThan(0);
+  });
+
+  it("yields to the host every few milliseconds of guest time", async () => {
+    const clock = new VirtualClock();
+    const hart = new FakeHart();
+    const yieldedAt: number[] = [];
+    const loop = new RunLoop({
+      hart,
+      timers: new TimerQueue(clock),
+      clock,
+      nsPerInstruction: 10,
+      sliceInstructions: 100_000,
+      host: { sleep: async () => {}, yield: async () => void yieldedAt.push(clock.now()) },
+    });
+    hart.onRetire = (n) => {
+      if (n === 2_000_000) loop.stop();
+    };
+    await loop.run();
+    expect(yieldedAt).toEqual([4_000_000, 8_000_000, 12_000_000, 16_000_000]);
   });
 });
