@@ -12,9 +12,12 @@ import {
   type Fmt,
   intBoundaryOperand,
   integer,
+  integerEdges,
+  nearMinNormal,
   operand,
   partner,
   type Rng,
+  specials,
 } from "./vectors.js";
 
 export type ValueType = "f32" | "f64" | "i32" | "u32" | "i64" | "u64" | "bool" | "class";
@@ -29,6 +32,11 @@ export interface OpSpec {
   readonly asm: string;
   run(x: readonly bigint[], rm: number, fl: FpFlags): bigint;
   gen(rng: Rng): bigint[];
+}
+
+/** Edge operands for every input position: the format's specials, or integer edges. */
+export function edgeValues(t: ValueType): bigint[] {
+  return t === "f32" ? specials(F32) : t === "f64" ? specials(F64) : integerEdges();
 }
 
 const n = Number;
@@ -71,7 +79,8 @@ function floatOps(w: "f32" | "f64"): OpSpec[] {
       run: (x, rm, fl) => big(call(name, v(x[0]), v(x[1]), rm, fl)),
       gen: (rng) => {
         const a = operand(rng, f);
-        return [a, partner(rng, f, shape, a)];
+        const tiny = shape !== "add" && rng.chance(0.2);
+        return [a, tiny ? nearMinNormal(rng, f, shape, a) : partner(rng, f, shape, a)];
       },
     });
   bin("Add", "fadd", "add");

@@ -205,3 +205,25 @@ export function integer(rng: Rng): bigint {
   if (rng.chance(0.5)) x = BigInt.asUintN(64, -x);
   return x;
 }
+
+/**
+ * A multiplier (`op` "mul") or divisor ("div") that puts a * b or a / b within
+ * a few ulps of the smallest normal 2^emin, where tininess before and after
+ * rounding differ. Shaped with host arithmetic (input only).
+ */
+export function nearMinNormal(rng: Rng, f: Fmt, op: "mul" | "div", a: bigint): bigint {
+  const minNormal = 2 ** (1 - f.bias);
+  const x = Math.abs(toHost(f, a));
+  const ideal = op === "mul" ? minNormal / x : x / minNormal;
+  const rounded = f.width === 32 ? Math.fround(ideal) : ideal;
+  if (!Number.isFinite(rounded) || rounded === 0) return operand(rng, f);
+  const b = fromHost(f, rounded) + BigInt(rng.int(-2, 2));
+  return rng.chance(0.5) ? b ^ (1n << BigInt(f.width - 1)) : b;
+}
+
+/** Integer operands at the edges of the integer and floating-point formats. */
+export function integerEdges(): bigint[] {
+  const xs = [0n, 1n, 2n, 3n, (1n << 24n) + 1n, (1n << 25n) + 3n, (1n << 53n) + 1n, (1n << 54n) + 3n];
+  for (const k of [31n, 32n, 63n, 64n]) xs.push((1n << k) - 1n, 1n << k, (1n << k) + 1n);
+  return xs.flatMap((x) => [BigInt.asUintN(64, x), BigInt.asUintN(64, -x)]);
+}
