@@ -160,7 +160,8 @@ export interface DiskImage extends BlockBackend {
   setBackingFile?(name: string | undefined, format?: string): Promise<void>;
   /** Internal snapshots (`qemu-img snapshot`). */
   listSnapshots?(): Promise<SnapshotInfo[]>;
-  createSnapshot?(name: string): Promise<void>;
+  /** Creates an internal snapshot; `date` is the host's wall-clock time to record (drivers never read clocks). */
+  createSnapshot?(name: string, options?: { dateSec?: number; dateNsec?: number }): Promise<void>;
   applySnapshot?(nameOrId: string): Promise<void>;
   deleteSnapshot?(nameOrId: string): Promise<void>;
 }

@@ -9,7 +9,7 @@
  * (`nbd:`, `http:`, `json:`) are refused.
  */
 import { realpath } from "node:fs/promises";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import { UnsupportedError } from "@backplane/core";
 import {
   type BackingOpener,
@@ -37,12 +37,12 @@ export interface OpenDiskFileOptions {
   registry?: FormatRegistry;
 }
 
-/** Where a backing-file reference written in `relativeTo` points on this host. */
+/** Where a backing-file reference written in `relativeTo` points on this host (relative when `relativeTo` is, like qemu). */
 export function resolveBackingPath(name: string, relativeTo: string): string {
   if (/^[a-z][a-z0-9+.-]*:/i.test(name)) {
     throw new UnsupportedError(`backing file '${name}': protocol references are not supported`);
   }
-  return isAbsolute(name) ? name : resolve(dirname(relativeTo), name);
+  return isAbsolute(name) ? name : join(dirname(relativeTo), name);
 }
 
 async function fileKey(path: string): Promise<string> {

@@ -3,8 +3,8 @@
  * images read the same, 1 when they differ, 2 on error. Without `-s` a size
  * difference is fine when the larger image's extra part reads as zeroes.
  *
- * Deviation: strict mode compares sizes, contents and presence of allocation
- * (`present` in the chain map); qemu compares the full block-status flags.
+ * Strict mode (`-s`) also requires equal sizes and equal block status
+ * (present, data, zero, host offset valid), like qemu's flag comparison.
  */
 import { chainBlockStatus, type DiskImage, isZero } from "@backplane/disk";
 import { openDiskFile } from "@backplane/host-node";
@@ -87,13 +87,22 @@ async function firstMismatch(
   return undefined;
 }
 
-function statusMismatch(
-  ea: { start: number; length: number; present?: boolean }[],
-  eb: { start: number; length: number; present?: boolean }[],
-): number | undefined {
+type Status = {
+  start: number;
+  length: number;
+  present?: boolean;
+  data: boolean;
+  zero: boolean;
+  offset?: number;
+};
+
+/** First offset where the two maps disagree on presence, data, zero or having a host offset. */
+function statusMismatch(ea: Status[], eb: Status[]): number | undefined {
   const points = [...new Set([...ea, ...eb].map((e) => e.start))].sort((x, y) => x - y);
-  const at = (list: typeof ea, p: number) =>
-    list.find((e) => e.start <= p && p < e.start + e.length)?.present ?? false;
+  const at = (list: Status[], p: number) => {
+    const e = list.find((x) => x.start <= p && p < x.start + x.length);
+    return e ? `${e.present ?? e.data}/${e.data}/${e.zero}/${e.offset !== undefined}` : "";
+  };
   return points.find((p) => at(ea, p) !== at(eb, p));
 }
 

@@ -84,7 +84,10 @@ export async function snapshot(argv: string[], io: Io): Promise<number> {
       }
       case "c":
         if (!image.createSnapshot) throw fail("create");
-        await image.createSnapshot(name);
+        {
+          const ms = Date.now();
+          await image.createSnapshot(name, { dateSec: Math.floor(ms / 1000), dateNsec: (ms % 1000) * 1e6 });
+        }
         break;
       case "a":
         if (!image.applySnapshot) throw fail("apply");
