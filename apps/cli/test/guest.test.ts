@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -137,11 +137,20 @@ describe("backplane guest fetch against a local mirror", () => {
     const damaged = bytes(guest.kernel);
     damaged[0] ^= 1;
     writeFileSync(guest.kernel, damaged);
+    writeFileSync(join(guest.dir, "vmlinux-6.1.0-old-riscv64"), "left by an older fetch");
     expect(await cachedDebianGuest(cache)).toBeUndefined();
     const before = server.requests.length;
     const again = await ensureDebianGuest({ aptDir: apt, cacheDir: cache });
     expect(server.requests.length).toBeGreaterThan(before);
     expect(bytes(again.kernel)).toEqual(payload.kernel);
+    expect(readdirSync(again.dir).sort()).toEqual([
+      "busybox",
+      "fw_dynamic.bin",
+      "fw_jump.bin",
+      "initramfs.cpio.gz",
+      "manifest.json",
+      "vmlinux-6.12.99+test-riscv64",
+    ]);
     await expect(ensureDebianGuest({ aptDir: join(apt, "none"), cacheDir: newCache() })).rejects.toThrow(
       /no Debian mirror in .*none sources; pass --mirror URL/,
     );

@@ -11,6 +11,7 @@
  * metapackage (boot/vmlinux-*), busybox-static (usr/bin/busybox, packed into
  * a BusyBox initramfs) and opensbi (the generic fw_jump.bin/fw_dynamic.bin).
  */
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { NotFoundError } from "@backplane/core";
 import {
@@ -215,5 +216,8 @@ export async function fetchDebianGuest(options: DebianGuestOptions = {}): Promis
     files,
   };
   await writeFileAtomic(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  // Drop what an older fetch left (e.g. the previous kernel version).
+  const keep = new Set(["manifest.json", ...Object.values(files).map((f) => f.name)]);
+  for (const name of await readdir(dir)) if (!keep.has(name)) await rm(join(dir, name), { force: true });
   return pathsOf(dir, manifest);
 }
