@@ -59,7 +59,14 @@ describe("corrupt headers and tables", () => {
     ["too many snapshots", (b) => u32(b, 60, 1 << 24), CorruptDataError],
     ["snapshot table past the end", (b) => u64(b, 64, 1n << 40n), CorruptDataError],
     ["header_length too small", (b) => u32(b, 100, 50), CorruptDataError],
-    ["backing name too long", (b) => (u64(b, 8, 200n), u32(b, 16, 5000)), CorruptDataError],
+    [
+      "backing name too long",
+      (b) => {
+        u64(b, 8, 200n);
+        u32(b, 16, 5000);
+      },
+      CorruptDataError,
+    ],
     ["external data file", (b) => u64(b, 72, 4n), UnsupportedError, /external data file/],
     [
       "L2 table past the end of the file",
