@@ -108,8 +108,13 @@ function isNaNKind(k: Kind): boolean {
 function bitLength(n: bigint): number {
   if (n < 0x100000000n) return 32 - Math.clz32(Number(n));
   if (n < 0x20000000000000n) return 64 - Math.clz32(Math.floor(Number(n) / 0x100000000));
-  const hex = n.toString(16);
-  return (hex.length - 1) * 4 + (32 - Math.clz32(Number.parseInt(hex[0], 16)));
+  let len = 0;
+  let m = n;
+  while (m >= 0x20000000000000n) {
+    m >>= 48n;
+    len += 48;
+  }
+  return len + bitLength(m);
 }
 
 /**
@@ -232,6 +237,18 @@ function addTerms(
   if (ma === 0n && mb === 0n) return zero(f, sa === sb ? sa : rm === RM_RDN);
   if (ma === 0n) return roundPack(f, sb, mb, eb, false, rm, fl);
   if (mb === 0n) return roundPack(f, sa, ma, ea, false, rm, fl);
+  // A term lying wholly below a quarter of both the other term's lowest bit
+  // and the result's rounding resolution acts only through its sign and
+  // nonzeroness: swap in the stand-in 2^floor to keep the integers small.
+  const ta = ea + bitLength(ma) - 1;
+  const tb = eb + bitLength(mb) - 1;
+  if (tb < ta && tb <= Math.min(ea, ta - f.precision - 1) - 2) {
+    eb = Math.min(ea, ta - f.precision - 1) - 2;
+    mb = 1n;
+  } else if (ta < tb && ta <= Math.min(eb, tb - f.precision - 1) - 2) {
+    ea = Math.min(eb, tb - f.precision - 1) - 2;
+    ma = 1n;
+  }
   const e = Math.min(ea, eb);
   const a = ma << BigInt(ea - e);
   const b = mb << BigInt(eb - e);
