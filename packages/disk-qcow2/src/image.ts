@@ -956,7 +956,6 @@ export class Qcow2Image implements DiskImage {
         filename: this.source.name,
         format: "qcow2",
         "virtual-size": h.size,
-        "actual-size": await this.source.size(),
         "cluster-size": this.clusterSize,
         "dirty-flag": (h.incompatibleFeatures & INCOMPAT_DIRTY) !== 0n,
         "format-specific": { type: "qcow2", data },
@@ -1019,7 +1018,7 @@ export class Qcow2Image implements DiskImage {
   check(repair?: "leaks" | "all"): Promise<CheckResult> {
     return this.locked(async () => {
       if (repair && this.readOnly) throw new ReadOnlyError(`qcow2: ${this.source.name} is open read-only`);
-      if (repair) await this.flushMetadata();
+      if (!this.readOnly) await this.flushMetadata();
       return checkImage(this, repair);
     });
   }
