@@ -87,7 +87,15 @@ export function parseDepends(value: string): string[][] {
     .filter((alts) => alts.length > 0);
 }
 
-const PACKAGE_FIELDS = new Set(["package", "version", "architecture", "filename", "size", "sha256", "depends"]);
+const PACKAGE_FIELDS = new Set([
+  "package",
+  "version",
+  "architecture",
+  "filename",
+  "size",
+  "sha256",
+  "depends",
+]);
 
 /** Parses a Packages index. Later paragraphs for the same name replace earlier ones. */
 export function parsePackages(text: string): Map<string, PackageRecord> {
