@@ -8,8 +8,12 @@
  * NaN-boxing of binary32 values in 64-bit registers (section 12.2) belong to
  * the caller, as does sign-extending 32-bit integer results on RV64.
  *
+ * Common cases take the exact binary64 fast paths of fast.ts.
+ *
  * Deviation: none known.
  */
+
+import { add32, add64, div32, div64, mul32, mul64, mulAdd32, sqrt32, sqrt64 } from "./fast.js";
 import {
   add,
   classify,
@@ -38,23 +42,24 @@ const SIGN64 = 0x8000000000000000n;
 const b = BigInt;
 
 export function f32Add(a: number, c: number, rm: number, fl: FpFlags): number {
-  return Number(add(S, b(a), b(c), rm, fl));
+  return add32(a, c, rm, fl) ?? Number(add(S, b(a), b(c), rm, fl));
 }
 export function f32Sub(a: number, c: number, rm: number, fl: FpFlags): number {
-  return Number(add(S, b(a), b((c ^ SIGN32) >>> 0), rm, fl));
+  const d = (c ^ SIGN32) >>> 0;
+  return add32(a, d, rm, fl) ?? Number(add(S, b(a), b(d), rm, fl));
 }
 export function f32Mul(a: number, c: number, rm: number, fl: FpFlags): number {
-  return Number(mul(S, b(a), b(c), rm, fl));
+  return mul32(a, c, rm, fl) ?? Number(mul(S, b(a), b(c), rm, fl));
 }
 export function f32Div(a: number, c: number, rm: number, fl: FpFlags): number {
-  return Number(div(S, b(a), b(c), rm, fl));
+  return div32(a, c, rm, fl) ?? Number(div(S, b(a), b(c), rm, fl));
 }
 export function f32Sqrt(a: number, rm: number, fl: FpFlags): number {
-  return Number(sqrt(S, b(a), rm, fl));
+  return sqrt32(a, rm, fl) ?? Number(sqrt(S, b(a), rm, fl));
 }
 /** a * c + d rounded once (FMADD.S); negate inputs for FMSUB/FNMSUB/FNMADD. */
 export function f32MulAdd(a: number, c: number, d: number, rm: number, fl: FpFlags): number {
-  return Number(mulAdd(S, b(a), b(c), b(d), rm, fl));
+  return mulAdd32(a, c, d, rm, fl) ?? Number(mulAdd(S, b(a), b(c), b(d), rm, fl));
 }
 export function f32Min(a: number, c: number, fl: FpFlags): number {
   return Number(minMax(S, b(a), b(c), false, fl));
@@ -104,19 +109,20 @@ export function u64ToF32(v: bigint, rm: number, fl: FpFlags): number {
 }
 
 export function f64Add(a: bigint, c: bigint, rm: number, fl: FpFlags): bigint {
-  return add(D, a, c, rm, fl);
+  return add64(a, c, rm, fl) ?? add(D, a, c, rm, fl);
 }
 export function f64Sub(a: bigint, c: bigint, rm: number, fl: FpFlags): bigint {
-  return add(D, a, c ^ SIGN64, rm, fl);
+  const d = c ^ SIGN64;
+  return add64(a, d, rm, fl) ?? add(D, a, d, rm, fl);
 }
 export function f64Mul(a: bigint, c: bigint, rm: number, fl: FpFlags): bigint {
-  return mul(D, a, c, rm, fl);
+  return mul64(a, c, rm, fl) ?? mul(D, a, c, rm, fl);
 }
 export function f64Div(a: bigint, c: bigint, rm: number, fl: FpFlags): bigint {
-  return div(D, a, c, rm, fl);
+  return div64(a, c, rm, fl) ?? div(D, a, c, rm, fl);
 }
 export function f64Sqrt(a: bigint, rm: number, fl: FpFlags): bigint {
-  return sqrt(D, a, rm, fl);
+  return sqrt64(a, rm, fl) ?? sqrt(D, a, rm, fl);
 }
 /** a * c + d rounded once (FMADD.D); negate inputs for FMSUB/FNMSUB/FNMADD. */
 export function f64MulAdd(a: bigint, c: bigint, d: bigint, rm: number, fl: FpFlags): bigint {
