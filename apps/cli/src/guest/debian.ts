@@ -148,14 +148,9 @@ export async function ensureDebianGuest(options: DebianGuestOptions = {}): Promi
   return fetchDebianGuest(options);
 }
 
-/** Downloads, verifies and unpacks the guest into the cache, replacing what is there. */
-export async function fetchDebianGuest(options: DebianGuestOptions = {}): Promise<DebianGuest> {
-  const mirror = (options.mirror ?? (await aptMirror(options.aptDir))).replace(/\/+$/, "");
-  const status = options.onStatus ?? (() => {});
-  const get = (url: string) => httpGet(url, { onProgress: options.onProgress });
+/** The three packages the guest is made of, looked up in the verified Packages index. */
+async function resolveGuestPackages(mirror: string, get: (url: string) => Promise<Uint8Array>) {
   const dists = `${mirror}/dists/${SUITE}`;
-
-  status(`mirror ${mirror}, suite ${SUITE}, architecture ${ARCH}`);
   const release = parseRelease(new TextDecoder().decode(await get(`${dists}/Release`)));
   const indexBase = `${COMPONENT}/binary-${ARCH}/Packages`;
   const indexName = [`${indexBase}.xz`, `${indexBase}.gz`, indexBase].find((n) => release.sha256.has(n));
@@ -163,11 +158,24 @@ export async function fetchDebianGuest(options: DebianGuestOptions = {}): Promis
   const indexUrl = `${dists}/${indexName}`;
   const index = await get(indexUrl);
   await verifySha256(index, release.sha256.get(indexName) as { sha256: string; size: number }, indexUrl);
+  // The ~50 MiB index text and its records go out of scope when this returns.
   const packages = parsePackages(new TextDecoder().decode(await decompress(index, indexUrl)));
+  return {
+    releaseDate: release.date,
+    kernelPkg: resolveMetapackage(packages, KERNEL_META, KERNEL_PACKAGE, indexUrl),
+    busyboxPkg: findPackage(packages, "busybox-static", indexUrl),
+    opensbiPkg: findPackage(packages, "opensbi", indexUrl),
+  };
+}
 
-  const kernelPkg = resolveMetapackage(packages, KERNEL_META, KERNEL_PACKAGE, indexUrl);
-  const busyboxPkg = findPackage(packages, "busybox-static", indexUrl);
-  const opensbiPkg = findPackage(packages, "opensbi", indexUrl);
+/** Downloads, verifies and unpacks the guest into the cache, replacing what is there. */
+export async function fetchDebianGuest(options: DebianGuestOptions = {}): Promise<DebianGuest> {
+  const mirror = (options.mirror ?? (await aptMirror(options.aptDir))).replace(/\/+$/, "");
+  const status = options.onStatus ?? (() => {});
+  const get = (url: string) => httpGet(url, { onProgress: options.onProgress });
+
+  status(`mirror ${mirror}, suite ${SUITE}, architecture ${ARCH}`);
+  const { releaseDate, kernelPkg, busyboxPkg, opensbiPkg } = await resolveGuestPackages(mirror, get);
   const kernelPath = `boot/vmlinux-${kernelPkg.package.slice("linux-image-".length)}`;
 
   const unpack = async (pkg: PackageRecord, paths: string[]) => {
@@ -203,7 +211,7 @@ export async function fetchDebianGuest(options: DebianGuestOptions = {}): Promis
     suite: SUITE,
     arch: ARCH,
     mirror,
-    releaseDate: release.date,
+    releaseDate,
     packages: [kernelPkg, opensbiPkg, busyboxPkg].map(
       ({ package: name, version, filename, size, sha256 }) => ({
         package: name,
