@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UnsupportedError } from "@backplane/core";
 import { BackingChainError, type DiskFormat, type DiskImage, FormatRegistry } from "@backplane/disk";
 import { afterAll, describe, expect, it } from "vitest";
-import { openDiskFile, resolveBackingPath } from "./disk-file.js";
+import { createDiskFile, openDiskFile, resolveBackingPath } from "./disk-file.js";
 
 const dir = await mkdtemp(join(tmpdir(), "bp-diskfile-"));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -70,5 +70,35 @@ describe("openDiskFile", () => {
     await expect(openDiskFile(join(dir, "dangling"), { registry })).rejects.toThrow(
       `Could not open '${join(dir, "nope")}': No such file or directory`,
     );
+  });
+});
+
+describe("createDiskFile", () => {
+  it("leaves an existing file untouched when the driver fails, and replaces it on success", async () => {
+    const reg = new FormatRegistry();
+    let fail = true;
+    reg.register({
+      ...ref,
+      name: "mk",
+      probe: () => 0,
+      async create(source) {
+        if (fail) throw new UnsupportedError("Invalid parameter 'x'");
+        await source.write(0, new TextEncoder().encode("REF\n"));
+        return ref.open(source);
+      },
+    });
+    const sub = join(dir, "create");
+    await mkdir(sub);
+    const path = join(sub, "keep.img");
+    await writeFile(path, "precious");
+    await expect(createDiskFile(path, "mk", { size: 1 }, reg)).rejects.toThrow("Invalid parameter 'x'");
+    expect(await readFile(path, "utf8")).toBe("precious");
+    expect(await readdir(sub)).toEqual(["keep.img"]);
+    fail = false;
+    const img = await createDiskFile(path, "mk", { size: 1 }, reg);
+    expect(img.source.name).toBe(path);
+    await img.close();
+    expect(await readFile(path, "utf8")).toBe("REF\n");
+    expect(await readdir(sub)).toEqual(["keep.img"]);
   });
 });

@@ -3,13 +3,13 @@
  * chain, resolving relative backing-file names against the directory of the
  * image that names them (as qemu does) and refusing loops (files are compared
  * by real path, so symlinks and `./x` spellings are caught);
- * `createDiskFile` creates a new image file with a given format.
+ * `createDiskFile` creates a new image file with a given format, atomically.
  *
  * Deviation: backing references are plain paths; protocol prefixes
  * (`nbd:`, `http:`, `json:`) are refused.
  */
-import { realpath } from "node:fs/promises";
-import { dirname, isAbsolute, join } from "node:path";
+import { realpath, rm } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join } from "node:path";
 import { UnsupportedError } from "@backplane/core";
 import {
   type BackingOpener,
@@ -91,7 +91,12 @@ export async function openDiskFile(path: string, options: OpenDiskFileOptions = 
   }
 }
 
-/** Creates (or truncates) `path` as a new image of `format`; backing files resolve relative to `path`. */
+/**
+ * Creates `path` as a new image of `format` (replacing any file there);
+ * backing files resolve relative to `path`. The image is built under a
+ * temporary name in the same directory and renamed into place only when the
+ * driver succeeded, so a failed create never destroys an existing file.
+ */
 export async function createDiskFile(
   path: string,
   format: string,
@@ -99,11 +104,18 @@ export async function createDiskFile(
   registry: FormatRegistry = defaultRegistry,
 ): Promise<DiskImage> {
   const driver = registry.get(format);
-  const source = await FileByteSource.create(path);
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${Date.now()}.tmp`);
+  const source = await FileByteSource.create(temp);
   try {
-    return await driver.create(source, { ...options, openBacking: fileBackingOpener(path, { registry }) });
+    const image = await driver.create(source, {
+      ...options,
+      openBacking: fileBackingOpener(path, { registry }),
+    });
+    await source.rename(path);
+    return image;
   } catch (err) {
     await source.close();
+    await rm(temp, { force: true });
     throw err;
   }
 }

@@ -7,7 +7,7 @@
  */
 
 import type { FileHandle } from "node:fs/promises";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { mkdtemp, open, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BackplaneError, InvalidArgumentError, NotFoundError, ReadOnlyError } from "@backplane/core";
@@ -46,8 +46,8 @@ export interface FileOpenOptions {
 
 /** A host file as random-access bytes. */
 export class FileByteSource implements ByteSource {
-  readonly name: string;
   readonly readOnly: boolean;
+  #name: string;
   readonly #fh: FileHandle;
   #size: number;
   #onClose: (() => Promise<void>) | undefined;
@@ -59,7 +59,7 @@ export class FileByteSource implements ByteSource {
     readOnly: boolean,
     onClose?: () => Promise<void>,
   ) {
-    this.name = name;
+    this.#name = name;
     this.#fh = fh;
     this.#size = size;
     this.readOnly = readOnly;
@@ -99,8 +99,22 @@ export class FileByteSource implements ByteSource {
     return new FileByteSource(path, fh, 0, false, () => rm(dir, { recursive: true, force: true }));
   }
 
+  get name(): string {
+    return this.#name;
+  }
+
   async size(): Promise<number> {
     return this.#size;
+  }
+
+  /** Renames the file (replacing any file at `path`); the source stays open. */
+  async rename(path: string): Promise<void> {
+    try {
+      await rename(this.#name, path);
+    } catch (err) {
+      throw fileError(path, err);
+    }
+    this.#name = path;
   }
 
   async read(offset: number, dest: Uint8Array): Promise<number> {

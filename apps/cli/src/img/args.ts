@@ -53,7 +53,7 @@ export function parseArgs(argv: readonly string[], spec: OptionSpec): Parsed {
       } else if (eq >= 0) {
         out.options.push({ key: opt.key, value: arg.slice(eq + 1) });
       } else {
-        if (i + 1 >= argv.length) throw new UsageError(`option '${arg}' needs an argument`);
+        if (i + 1 >= argv.length) throw new UsageError(`missing argument for option '${arg}'`);
         out.options.push({ key: opt.key, value: argv[++i] });
       }
       continue;
@@ -69,7 +69,7 @@ export function parseArgs(argv: readonly string[], spec: OptionSpec): Parsed {
         }
         if (j + 1 < arg.length) out.options.push({ key: c, value: arg.slice(j + 1) });
         else if (i + 1 < argv.length) out.options.push({ key: c, value: argv[++i] });
-        else throw new UsageError(`option '-${c}' needs an argument`);
+        else throw new UsageError(`missing argument for option '-${c}'`);
         break;
       }
       continue;

@@ -50,7 +50,11 @@ export async function convert(argv: string[], io: Io): Promise<number> {
   const driver = defaultRegistry.find(outFormat);
   if (!driver) throw new InvalidArgumentError(`Unknown file format '${outFormat}'`);
   const sparse = opts.has("S") ? parseSize(opts.get("S") ?? "") : 4096;
-  if (sparse % 512 !== 0) throw new InvalidArgumentError("Invalid buffer size for sparse output specified");
+  if (sparse % 512 !== 0 || sparse > 16 << 20) {
+    throw new InvalidArgumentError(
+      "Invalid buffer size for sparse output specified. Valid sizes are multiples of 512 up to 16777216. Select 0 to disable sparse detection (fully allocates output).",
+    );
+  }
   const options = parseKeyValues(opts.all("o"));
   const existing = opts.has("n");
 

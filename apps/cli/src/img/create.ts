@@ -1,6 +1,6 @@
 /** `img create [-f fmt] [-o opts] [-b backing [-F fmt]] [-u] [-q] filename [size]` */
-import { InvalidArgumentError } from "@backplane/core";
-import { defaultRegistry } from "@backplane/disk";
+import { BackplaneError, InvalidArgumentError } from "@backplane/core";
+import { type DiskImage, defaultRegistry } from "@backplane/disk";
 import { createDiskFile, openDiskFile, resolveBackingPath } from "@backplane/host-node";
 import { Options, parseArgs, parseKeyValues, UsageError } from "./args.js";
 import type { Io } from "./common.js";
@@ -48,6 +48,16 @@ export async function create(argv: string[], io: Io): Promise<number> {
     throw new InvalidArgumentError(`${file}: Backing format specified without backing file`);
   }
   if (size === undefined) throw new InvalidArgumentError(`${file}: Image creation needs a size parameter`);
+  let image: DiskImage;
+  try {
+    image = await createDiskFile(file, driver.name, { size, backingFile, backingFormat, options });
+  } catch (err) {
+    // Like qemu-img, name the file in creation errors.
+    if (err instanceof BackplaneError)
+      throw new InvalidArgumentError(`${file}: ${err.message}`, { cause: err });
+    throw err;
+  }
+  await image.close();
   if (!opts.has("q")) {
     const extras = [
       ...Object.entries(options).map(([k, v]) => `${k}=${v}`),
@@ -56,7 +66,5 @@ export async function create(argv: string[], io: Io): Promise<number> {
     ];
     io.out(`Formatting '${file}', fmt=${driver.name} ${extras.join(" ")}\n`);
   }
-  const image = await createDiskFile(file, driver.name, { size, backingFile, backingFormat, options });
-  await image.close();
   return 0;
 }

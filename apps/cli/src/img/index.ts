@@ -88,7 +88,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   } catch (err) {
     if (!(err instanceof BackplaneError)) throw err;
     io.err(`${PROG}: ${err.message}\n`);
-    if (err instanceof UsageError) io.err(`Try '${PROG} --help' for more information\n`);
+    if (err instanceof UsageError) {
+      io.err(`Try '${PROG} --help' for more information\n`);
+      return 1;
+    }
     if (name === "compare") return 2;
     return 1;
   }

@@ -23,7 +23,7 @@ export async function resize(argv: string[], io: Io): Promise<number> {
     }),
   );
   const operands = negative ? [...opts.operands, last] : opts.operands;
-  if (operands.length !== 2) throw new UsageError("Expecting image file name and size");
+  if (operands.length !== 2) throw new UsageError("Not enough arguments");
   const [file, sizeText] = operands;
   const sign = sizeText[0] === "+" ? 1 : sizeText[0] === "-" ? -1 : 0;
   const amount = parseSize(sign ? sizeText.slice(1) : sizeText);
@@ -119,10 +119,10 @@ export async function measure(argv: string[], io: Io): Promise<number> {
   const output = outputFormat(opts);
   const sizeText = opts.get("size");
   if (sizeText !== undefined && opts.operands.length > 0) {
-    throw new UsageError("--size N cannot be used together with a filename.");
+    throw new InvalidArgumentError("--size N cannot be used together with a filename.");
   }
   if (sizeText === undefined && opts.operands.length !== 1) {
-    throw new UsageError("Either --size N or one filename must be specified.");
+    throw new InvalidArgumentError("Either --size N or one filename must be specified.");
   }
   const outFormat = opts.get("O") ?? "raw";
   const driver = defaultRegistry.find(outFormat);

@@ -1,0 +1,247 @@
+/**
+ * `backplane img` command-line behaviour next to qemu-img's: exit codes,
+ * one-line error messages for bad flags and missing files, size suffixes,
+ * progress output, and the chain commands (commit, rebase, resize, snapshot,
+ * measure) judged by qemu-img. Cases needing qemu skip when it is absent.
+ */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { findFormat } from "@backplane/disk";
+import { afterAll, describe, expect, it } from "vitest";
+import { hasFormat, img, QEMU, qemuImg, qemuIo, tempDir } from "./img-helpers.js";
+
+const { dir, cleanup } = tempDir();
+afterAll(cleanup);
+const raw = join(dir, "a.raw");
+const other = join(dir, "b.raw");
+writeFileSync(raw, new Uint8Array(65536).fill(1));
+writeFileSync(other, new Uint8Array(65536).fill(2));
+const missing = join(dir, "missing.img");
+
+/** Error and usage cases: [argv, expected exit code, expected first stderr line after "backplane img: "]. */
+const ERRORS: [string[], number, string][] = [
+  [["info", "--foo", raw], 1, "unrecognized option '--foo'"],
+  [["info", "-z", raw], 1, "unrecognized option '-z'"],
+  [["info", "-f"], 1, "missing argument for option '-f'"],
+  [["info", "--output"], 1, "missing argument for option '--output'"],
+  [["frob"], 1, "Command not found: frob"],
+  [["info"], 1, "Expecting one image file name"],
+  [["info", missing], 1, `Could not open '${missing}': No such file or directory`],
+  [["create", "-f", "raw", join(dir, "x.img"), "1Q"], 1, "Invalid image size specified."],
+  [["create", "-f", "raw", join(dir, "x.img"), "1.5"], 1, "Invalid image size specified."],
+  [["create", "-f", "raw", join(dir, "x.img"), "-5"], 1, "unrecognized option '-5'"],
+  [["create", "-f", "foo", join(dir, "x.img"), "1M"], 1, `${join(dir, "x.img")}: Unknown file format 'foo'`],
+  [
+    ["create", "-f", "raw", join(dir, "x.img")],
+    1,
+    `${join(dir, "x.img")}: Image creation needs a size parameter`,
+  ],
+  [
+    ["create", "-f", "raw", "-o", "cluster_size=4k", join(dir, "x.img"), "1M"],
+    1,
+    `${join(dir, "x.img")}: Invalid parameter 'cluster_size'`,
+  ],
+  [["map", "--output=xml", raw], 1, "--output must be used with human or json as argument."],
+  [["check", "-r", "bogus", raw], 1, "Unknown option value for -r (expecting 'leaks' or 'all'): bogus"],
+  [["check", "-f", "raw", raw], 63, "This image format does not support checks"],
+  [["compare", raw], 1, "Expecting two image file names"],
+  [["compare", raw, missing], 2, `Could not open '${missing}': No such file or directory`],
+  [["convert", "-O", "raw"], 1, "Must specify image file name"],
+  [
+    ["convert", "-S", "100", "-O", "raw", raw, join(dir, "y.raw")],
+    1,
+    "Invalid buffer size for sparse output specified.",
+  ],
+  [["resize"], 1, "Not enough arguments"],
+  [["resize", "-f", "raw", raw, "1K"], 1, "warning: Shrinking an image will delete all data"],
+  [["measure"], 1, "Either --size N or one filename must be specified."],
+  [["measure", "--size", "1G", raw], 1, "--size N cannot be used together with a filename."],
+  [["snapshot", "-l", "-c", "x", raw], 1, "Cannot mix '-l', '-a', '-c', '-d'"],
+];
+
+describe("errors and exit codes", () => {
+  it.each(ERRORS)("%j exits %i with a clear message", async (argv, code, message) => {
+    const r = await img(...argv);
+    expect(r.code).toBe(code);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.startsWith(`backplane img: ${message}`), r.stderr).toBe(true);
+    expect(statSync(raw).size).toBe(65536);
+  });
+
+  it.skipIf(!QEMU).each(ERRORS)("%j: qemu-img exits with the same code", (argv, code) => {
+    expect(qemuImg(...argv).code).toBe(code);
+  });
+
+  it("compare: 0 identical, 1 different, 2 error, like qemu-img", async () => {
+    expect(await img("compare", "-f", "raw", "-F", "raw", raw, raw)).toMatchObject({
+      code: 0,
+      stdout: "Images are identical.\n",
+    });
+    expect(await img("compare", "-f", "raw", "-F", "raw", raw, other)).toMatchObject({
+      code: 1,
+      stdout: "Content mismatch at offset 0!\n",
+    });
+    if (QEMU) {
+      expect(qemuImg("compare", "-f", "raw", "-F", "raw", raw, other).stdout).toBe(
+        "Content mismatch at offset 0!\n",
+      );
+    }
+  });
+
+  it("the real process exits with the command's status", () => {
+    const require = createRequire(import.meta.url);
+    const loader = require.resolve("tsx");
+    const run = (...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          "--conditions=source",
+          "--import",
+          loader,
+          join(import.meta.dirname, "../src/main.ts"),
+          "img",
+          ...args,
+        ],
+        {
+          encoding: "utf8",
+        },
+      );
+    const bad = run("info", "--foo", raw);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toBe(
+      "backplane img: unrecognized option '--foo'\nTry 'backplane img --help' for more information\n",
+    );
+    expect(run("check", "-f", "raw", raw).status).toBe(63);
+  });
+});
+
+describe("create and sizes", () => {
+  it.each(["1024", "1k", "1K", "512b", "1.5k", "1M", "1000", "3G"])(
+    "size %s gives the same file size as qemu-img",
+    async (size) => {
+      const ours = join(dir, `size-${size}.ours`);
+      expect(await img("create", "-q", "-f", "raw", ours, size)).toMatchObject({ code: 0 });
+      if (QEMU) {
+        const theirs = join(dir, `size-${size}.theirs`);
+        expect(qemuImg("create", "-q", "-f", "raw", theirs, size).code).toBe(0);
+        expect(statSync(ours).size).toBe(statSync(theirs).size);
+      } else {
+        expect(statSync(ours).size % 512).toBe(0);
+      }
+    },
+  );
+
+  it.skipIf(!QEMU || !hasFormat("qcow2"))("-o and -b/-F reach the image as qemu-img reads it", async () => {
+    const base = join(dir, "cb.qcow2");
+    const top = join(dir, "ct.qcow2");
+    expect(await img("create", "-f", "qcow2", "-o", "cluster_size=4096", base, "2M")).toMatchObject({
+      code: 0,
+    });
+    expect(await img("create", "-q", "-f", "qcow2", "-b", "cb.qcow2", "-F", "qcow2", top)).toMatchObject({
+      code: 0,
+    });
+    const info = JSON.parse(qemuImg("info", "--output=json", top).stdout);
+    expect(info).toMatchObject({
+      "virtual-size": 2 << 20,
+      "backing-filename": "cb.qcow2",
+      "backing-filename-format": "qcow2",
+    });
+    expect(JSON.parse(qemuImg("info", "--output=json", base).stdout)["cluster-size"]).toBe(4096);
+    expect(await img("create", "-f", "qcow2", "-b", "cb.qcow2", join(dir, "nofmt.qcow2"))).toMatchObject({
+      code: 1,
+    });
+  });
+});
+
+describe("convert output", () => {
+  it("-p draws progress on stderr and keeps stdout clean", async () => {
+    const r = await img("convert", "-p", "-f", "raw", "-O", "raw", raw, join(dir, "p.raw"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("(100.00/100%)");
+  });
+});
+
+describe.skipIf(!QEMU || !hasFormat("qcow2"))("chain commands judged by qemu-img", () => {
+  function chain(name: string): { base: string; top: string; expected: string } {
+    const base = join(dir, `${name}-base.qcow2`);
+    const top = join(dir, `${name}-top.qcow2`);
+    const expected = join(dir, `${name}.expected.raw`);
+    qemuImg("create", "-q", "-f", "qcow2", base, "4M");
+    qemuIo("qcow2", base, ["write -P 0x11 0 1M", "write -P 0x22 2M 64k"]);
+    qemuImg("create", "-q", "-f", "qcow2", "-b", `${name}-base.qcow2`, "-F", "qcow2", top);
+    qemuIo("qcow2", top, ["write -P 0x33 512k 128k", "write -z 2M 4k", "write -P 0x44 3M 100"]);
+    qemuImg("convert", "-O", "raw", top, expected);
+    return { base, top, expected };
+  }
+
+  it("commit writes the top image's data into its backing file", async () => {
+    const { base, top, expected } = chain("commit");
+    expect(await img("commit", top)).toMatchObject({ code: 0, stdout: "Image committed.\n" });
+    expect(qemuImg("compare", "-F", "raw", base, expected).code).toBe(0);
+    expect(qemuImg("check", base).code).toBe(0);
+  });
+
+  it.skipIf(!findFormat("qcow2")?.open)(
+    "rebase keeps the contents (safe) or only the reference (-u)",
+    async () => {
+      const { top, expected } = chain("rebase");
+      const other = join(dir, "rebase-new.qcow2");
+      qemuImg("create", "-q", "-f", "qcow2", other, "4M");
+      qemuIo("qcow2", other, ["write -P 0x55 0 256k"]);
+      const safe = await img("rebase", "-b", "rebase-new.qcow2", "-F", "qcow2", top);
+      if (safe.code !== 0) {
+        expect(safe.stderr).toMatch(/cannot store a backing file/);
+        return;
+      }
+      expect(JSON.parse(qemuImg("info", "--output=json", top).stdout)["backing-filename"]).toBe(
+        "rebase-new.qcow2",
+      );
+      expect(qemuImg("compare", "-F", "raw", top, expected).code).toBe(0);
+      expect(await img("rebase", "-u", "-b", "", top)).toMatchObject({ code: 0 });
+      expect(JSON.parse(qemuImg("info", "--output=json", top).stdout)["backing-filename"]).toBeUndefined();
+    },
+  );
+
+  it("resize grows and, with --shrink, shrinks as qemu-img reads it", async () => {
+    const path = join(dir, "resize.qcow2");
+    qemuImg("create", "-q", "-f", "qcow2", path, "1M");
+    expect(await img("resize", path, "+1M")).toMatchObject({ code: 0, stdout: "Image resized.\n" });
+    expect(JSON.parse(qemuImg("info", "--output=json", path).stdout)["virtual-size"]).toBe(2 << 20);
+    expect(qemuImg("check", path).code).toBe(0);
+    const rawPath = join(dir, "resize.raw");
+    copyFileSync(raw, rawPath);
+    expect(await img("resize", "--shrink", "-f", "raw", rawPath, "-32K")).toMatchObject({ code: 0 });
+    expect(statSync(rawPath).size).toBe(32768);
+  });
+
+  it("snapshots made by us are listed by qemu-img, and ours list qemu's", async () => {
+    const path = join(dir, "snap.qcow2");
+    qemuImg("create", "-q", "-f", "qcow2", path, "1M");
+    qemuIo("qcow2", path, ["write -P 0x66 0 64k"]);
+    const made = await img("snapshot", "-c", "ours", path);
+    if (made.code !== 0) {
+      expect(made.stderr).toMatch(/no internal snapshots/);
+      return;
+    }
+    expect(qemuImg("snapshot", "-c", "theirs", path).code).toBe(0);
+    expect(qemuImg("snapshot", "-l", path).stdout).toMatch(/ours/);
+    const listed = await img("snapshot", "-l", path);
+    expect(listed.stdout).toMatch(/\bours\b[\s\S]*\btheirs\b/);
+    qemuIo("qcow2", path, ["write -P 0x77 0 64k"]);
+    expect(await img("snapshot", "-a", "ours", path)).toMatchObject({ code: 0 });
+    expect(qemuImg("check", path).code).toBe(0);
+    const expected = join(dir, "snap.expected.raw");
+    writeFileSync(expected, new Uint8Array(1 << 20).fill(0x66, 0, 65536));
+    expect(qemuImg("compare", "-F", "raw", path, expected).code).toBe(0);
+  });
+
+  it("measure agrees with qemu-img for raw output", async () => {
+    const ours = await img("measure", "--output=json", "-O", "raw", "--size", "1G");
+    expect(JSON.parse(ours.stdout)).toEqual(
+      JSON.parse(qemuImg("measure", "--output=json", "-O", "raw", "--size", "1G").stdout),
+    );
+  });
+});
