@@ -58,7 +58,7 @@ const workloads = {
 for (const [name, words] of Object.entries(workloads)) {
   const bus = new AddressSpace();
   const ram = bus.addRam("ram", RAM, 2 << 20);
-  words.forEach((w, i) => ram.view.setUint32(i * 4, w, true));
+  for (const [i, w] of words.entries()) ram.view.setUint32(i * 4, w, true);
   const hart = new Hart({ bus, resetPc: RAM });
   hart.run(2_000_000); // warm-up: let the JIT compile the interpreter
   hart.pc = BigInt(RAM);
