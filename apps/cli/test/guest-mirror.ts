@@ -90,6 +90,11 @@ export function buildMirror(): string {
   mkdirSync(join(dists, "main/binary-riscv64"), { recursive: true });
   sh(mirror, "dpkg-scanpackages -m pool /dev/null 2>/dev/null > dists/trixie/main/binary-riscv64/Packages");
   sh(dists, "xz -k main/binary-riscv64/Packages");
+  // by-hash copies, used only when a Release says "Acquire-By-Hash: yes".
+  sh(
+    join(dists, "main/binary-riscv64"),
+    'mkdir -p by-hash/SHA256 && for f in Packages Packages.xz; do cp $f by-hash/SHA256/$(sha256sum < $f | cut -d" " -f1); done',
+  );
   const sums = sh(
     dists,
     "for f in main/binary-riscv64/Packages main/binary-riscv64/Packages.xz; do echo \" $(sha256sum < $f | cut -d' ' -f1) $(stat -c %s $f) $f\"; done",

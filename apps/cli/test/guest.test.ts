@@ -123,6 +123,25 @@ describe("backplane guest fetch against a local mirror", () => {
     }
   });
 
+  it("fetches the index by hash when Release offers Acquire-By-Hash", async () => {
+    const release = readFileSync(join(mirrorDir, "dists/trixie/Release"), "utf8");
+    const index = "/dists/trixie/main/binary-riscv64/Packages.xz";
+    server.override.set(
+      "/dists/trixie/Release",
+      new TextEncoder().encode(`Acquire-By-Hash: yes\n${release}`),
+    );
+    // The plain name now serves a newer, different index: only the by-hash copy matches Release.
+    server.override.set(index, bytes(join(mirrorDir, index)).subarray(1));
+    try {
+      const sha = sh(mirrorDir, `sha256sum < .${index} | cut -d" " -f1`).trim();
+      const guest = await ensureDebianGuest({ mirror: server.url, cacheDir: newCache() });
+      expect(bytes(guest.kernel)).toEqual(payload.kernel);
+      expect(server.requests).toContain(`/dists/trixie/main/binary-riscv64/by-hash/SHA256/${sha}`);
+    } finally {
+      server.override.clear();
+    }
+  });
+
   it("takes the mirror from apt sources and refetches a damaged cache", async () => {
     const apt = mkdtempSync(join(tmpdir(), "apt-"));
     mkdirSync(join(apt, "sources.list.d"));

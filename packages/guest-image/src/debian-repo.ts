@@ -8,7 +8,7 @@
  * (relationship syntax: comma-separated, "|" alternatives, version
  * constraints in parentheses, architecture qualifiers after ":").
  * Left out: OpenPGP verification of InRelease/Release.gpg (trust comes from
- * the transport and the host's mirror choice), by-hash paths, Translation and
+ * the transport and the host's mirror choice), Translation and
  * Contents indexes, version comparison (the newest entry listed is taken).
  */
 import { CorruptDataError, NotFoundError } from "@backplane/core";
@@ -24,6 +24,8 @@ export interface Release {
   suite: string;
   codename: string;
   date: string;
+  /** "Acquire-By-Hash: yes": indexes may be fetched by digest from by-hash/SHA256/<hex>. */
+  acquireByHash: boolean;
   architectures: string[];
   components: string[];
   /** Path relative to dists/<suite>/ -> checksum and size. */
@@ -62,6 +64,7 @@ export function parseRelease(text: string): Release {
     suite: p.get("suite") ?? "",
     codename: p.get("codename") ?? "",
     date: p.get("date") ?? "",
+    acquireByHash: p.get("acquire-by-hash")?.toLowerCase() === "yes",
     architectures: list("architectures"),
     components: list("components"),
     sha256,

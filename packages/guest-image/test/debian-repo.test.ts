@@ -94,6 +94,7 @@ describe("Release files and checksum verification", () => {
         "Suite: stable",
         "Codename: trixie",
         "Date: Sat, 01 Nov 2025 10:00:00 UTC",
+        "Acquire-By-Hash: yes",
         "Architectures: all amd64 riscv64",
         "Components: main contrib",
         "MD5Sum:",
@@ -134,6 +135,7 @@ describe("Release files and checksum verification", () => {
 
   it("rejects a Release without SHA256 sums", () => {
     expect(() => parseRelease("Codename: trixie\nMD5Sum:\n 0 1 x\n")).toThrow(/no SHA256/);
+    expect(parseRelease(`SHA256:\n ${"0".repeat(64)} 1 x\n`).acquireByHash).toBe(false);
   });
 });
 

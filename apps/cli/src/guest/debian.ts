@@ -155,9 +155,14 @@ async function resolveGuestPackages(mirror: string, get: (url: string) => Promis
   const indexBase = `${COMPONENT}/binary-${ARCH}/Packages`;
   const indexName = [`${indexBase}.xz`, `${indexBase}.gz`, indexBase].find((n) => release.sha256.has(n));
   if (!indexName) throw new NotFoundError(`${dists}/Release lists no ${indexBase}(.xz|.gz)`);
-  const indexUrl = `${dists}/${indexName}`;
+  const expected = release.sha256.get(indexName) as { sha256: string; size: number };
+  // By digest when the mirror offers it, so an archive update between the
+  // Release and the index download cannot make them disagree.
+  const indexUrl = release.acquireByHash
+    ? `${dists}/${COMPONENT}/binary-${ARCH}/by-hash/SHA256/${expected.sha256}`
+    : `${dists}/${indexName}`;
   const index = await get(indexUrl);
-  await verifySha256(index, release.sha256.get(indexName) as { sha256: string; size: number }, indexUrl);
+  await verifySha256(index, expected, indexUrl);
   // The ~50 MiB index text and its records go out of scope when this returns.
   const packages = parsePackages(new TextDecoder().decode(await decompress(index, indexUrl)));
   return {
