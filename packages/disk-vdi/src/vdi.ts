@@ -33,6 +33,7 @@ import type {
   OpenOptions,
 } from "@backplane/disk";
 import { checkRange, granules, isZero, mergeExtents } from "@backplane/disk";
+import { randomUuid, readExact } from "@backplane/disk-vhd/unstable";
 
 /** VDI_IMAGE_SIGNATURE at offset 0x40 of the pre-header. */
 export const VDI_IMAGE_SIGNATURE = 0xbeda107f;
@@ -138,15 +139,6 @@ function validate(hd: VdiHeader, fileSize: number): void {
   }
 }
 
-async function readExact(source: ByteSource, offset: number, length: number): Promise<Uint8Array> {
-  const buf = new Uint8Array(length);
-  const n = await source.read(offset, buf);
-  if (n !== length) {
-    throw new CorruptDataError(`${source.name}: short read at ${offset} (${n} of ${length} bytes)`);
-  }
-  return buf;
-}
-
 function isAllocated(entry: number): boolean {
   return entry !== VDI_IMAGE_BLOCK_FREE && entry !== VDI_IMAGE_BLOCK_ZERO;
 }
@@ -178,9 +170,9 @@ export class VdiImage implements DiskImage {
   static async open(source: ByteSource, options: OpenOptions = {}): Promise<VdiImage> {
     const fileSize = await source.size();
     if (fileSize < SECTOR) throw new CorruptDataError(`${source.name}: too small for a VDI header`);
-    const header = parseHeader(await readExact(source, 0, SECTOR));
+    const header = parseHeader(await readExact(source, 0, SECTOR, "VDI header"));
     validate(header, fileSize);
-    const raw = await readExact(source, header.offBlocks, header.cBlocks * 4);
+    const raw = await readExact(source, header.offBlocks, header.cBlocks * 4, "VDI block map");
     const map = new Uint32Array(header.cBlocks);
     for (let i = 0; i < header.cBlocks; i++) {
       const e = readU32LE(raw, i * 4);
@@ -351,14 +343,6 @@ function parseBool(v: string, key: string): boolean {
   if (v === "on" || v === "true") return true;
   if (v === "off" || v === "false") return false;
   throw new InvalidArgumentError(`VDI option ${key}=${v}: expected on or off`);
-}
-
-/** A random RFC 4122 version-4 UUID in its 16-byte binary form. */
-function randomUuid(): Uint8Array {
-  const u = crypto.getRandomValues(new Uint8Array(16));
-  u[6] = (u[6] & 0x0f) | 0x40;
-  u[8] = (u[8] & 0x3f) | 0x80;
-  return u;
 }
 
 /** The `vdi` format driver. */

@@ -40,6 +40,7 @@ import type {
   OpenOptions,
 } from "@backplane/disk";
 import { checkRange, granules, isZero, mergeExtents } from "@backplane/disk";
+import { randomUuid, readBacking, readExact } from "./io.js";
 import {
   chsGeometry,
   DISK_TYPE_DIFFERENCING,
@@ -71,19 +72,6 @@ const VHD_EPOCH = 946684800;
 const MAX_LOCATOR_LENGTH = 64 * 1024;
 const UNALLOCATED = 0xffffffff;
 
-async function readExact(
-  source: ByteSource,
-  offset: number,
-  length: number,
-  what: string,
-): Promise<Uint8Array> {
-  const buf = new Uint8Array(length);
-  const n = await source.read(offset, buf);
-  if (n !== length)
-    throw new CorruptDataError(`${source.name}: ${what} at ${offset} is past the end of the file`);
-  return buf;
-}
-
 /** Virtual size in bytes from the footer, by qemu's creator-application rules (see the header comment). */
 export function vhdVirtualSize(footer: VhdFooter): number {
   const chs = footer.cylinders * footer.heads * footer.sectorsPerTrack;
@@ -107,14 +95,6 @@ export function vhdCreateGeometry(
   }
   const chs = g.cylinders * g.heads * g.sectorsPerTrack;
   return { size: (chs === MAX_CHS_SECTORS ? sectors : chs) * SECTOR, ...g };
-}
-
-/** A random RFC 4122 version-4 UUID in binary form. */
-function randomUuid(): Uint8Array {
-  const u = crypto.getRandomValues(new Uint8Array(16));
-  u[6] = (u[6] & 0x0f) | 0x40;
-  u[8] = (u[8] & 0x3f) | 0x80;
-  return u;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -180,8 +160,8 @@ export class VhdImage implements DiskImage {
     if (fileSize < FOOTER_SIZE) throw new CorruptDataError(`${source.name}: too small for a VHD footer`);
     // The footer at the end is authoritative; the copy at offset 0 of dynamic
     // disks stands in when the end holds no footer at all (an interrupted append).
-    let footer = parseFooter(await readExact(source, fileSize - FOOTER_SIZE, FOOTER_SIZE, "footer"));
-    footer ??= parseFooter(await readExact(source, 0, FOOTER_SIZE, "footer copy"));
+    let footer = parseFooter(await readExact(source, fileSize - FOOTER_SIZE, FOOTER_SIZE, "VHD footer"));
+    footer ??= parseFooter(await readExact(source, 0, FOOTER_SIZE, "VHD footer copy"));
     if (!footer) throw new CorruptDataError(`${source.name}: no VHD footer ('conectix' cookie) found`);
     const type = footer.diskType;
     if (type === DISK_TYPE_FIXED) {
@@ -200,7 +180,7 @@ export class VhdImage implements DiskImage {
       );
     }
     const header = parseDynamicHeader(
-      await readExact(source, footer.dataOffset, DYNAMIC_HEADER_SIZE, "dynamic header"),
+      await readExact(source, footer.dataOffset, DYNAMIC_HEADER_SIZE, "VHD dynamic header"),
     );
     const { blockSize, maxTableEntries, tableOffset } = header;
     if (blockSize < SECTOR || blockSize > MAX_BLOCK_SIZE || blockSize % SECTOR !== 0) {
@@ -218,7 +198,7 @@ export class VhdImage implements DiskImage {
         `${source.name}: VHD size ${size} exceeds ${maxTableEntries} blocks of ${blockSize} bytes`,
       );
     }
-    const raw = await readExact(source, tableOffset, batBytes, "block allocation table");
+    const raw = await readExact(source, tableOffset, batBytes, "VHD block allocation table");
     const bat = new Uint32Array(maxTableEntries);
     const bitmapSize = Math.ceil(blockSize / SECTOR / 8 / SECTOR) * SECTOR;
     let next = Math.ceil((tableOffset + batBytes) / SECTOR) * SECTOR;
@@ -374,7 +354,7 @@ export class VhdImage implements DiskImage {
       const entry = this.bat[p.index];
       const abs = offset + p.pos;
       if (entry === UNALLOCATED) {
-        await this.readParent(abs, part);
+        await readBacking(this.backing, abs, part);
       } else if (!this.differencing) {
         await this.readData(entry, p.start, part);
       } else {
@@ -382,7 +362,7 @@ export class VhdImage implements DiskImage {
         for (const run of bitmapRuns(bitmap, p.start, p.length)) {
           const sub = part.subarray(run.start - p.start, run.end - p.start);
           if (run.set) await this.readData(entry, run.start, sub);
-          else await this.readParent(abs + run.start - p.start, sub);
+          else await readBacking(this.backing, abs + run.start - p.start, sub);
         }
       }
     }
@@ -394,15 +374,7 @@ export class VhdImage implements DiskImage {
   }
 
   private async readBitmap(entry: number): Promise<Uint8Array> {
-    return readExact(this.source, entry * SECTOR, this.bitmapSize, "sector bitmap");
-  }
-
-  /** Reads the parent's data (zeroes beyond its end or without a parent). */
-  private async readParent(offset: number, dest: Uint8Array): Promise<void> {
-    const parent = this.backing;
-    const inside = parent ? Math.max(0, Math.min(dest.length, parent.size - offset)) : 0;
-    if (parent && inside > 0) await parent.read(offset, dest.subarray(0, inside));
-    dest.fill(0, inside);
+    return readExact(this.source, entry * SECTOR, this.bitmapSize, "VHD sector bitmap");
   }
 
   async write(offset: number, src: Uint8Array): Promise<void> {
@@ -444,7 +416,7 @@ export class VhdImage implements DiskImage {
       if (covered) continue;
       const sector = buf.subarray((s - first) * SECTOR, (s - first + 1) * SECTOR);
       if (bitmap[s >>> 3] & (0x80 >>> (s & 7))) await this.readData(entry, s * SECTOR, sector);
-      else await this.readParent(absFirst + (s - first) * SECTOR, sector);
+      else await readBacking(this.backing, absFirst + (s - first) * SECTOR, sector);
     }
     buf.set(part, head);
     await this.source.write(entry * SECTOR + this.bitmapSize + first * SECTOR, buf);
@@ -590,7 +562,7 @@ async function parentNames(
     ) {
       throw new CorruptDataError(`${source.name}: VHD parent locator data is outside the file`);
     }
-    const data = await readExact(source, l.platformDataOffset, l.platformDataLength, "parent locator");
+    const data = await readExact(source, l.platformDataOffset, l.platformDataLength, "VHD parent locator");
     let path: string | undefined;
     try {
       path = locatorPath(l.platformCode, data);

@@ -29,6 +29,7 @@ import {
 } from "@backplane/core";
 import type { ByteSource, MapExtent } from "@backplane/disk";
 import { granules, isZero } from "@backplane/disk";
+import { readExact } from "@backplane/disk-vhd/unstable";
 import { unzlibSync, zlibSync } from "fflate";
 
 export const SPARSE_MAGICNUMBER = 0x564d444b; // "KDMV"
@@ -132,19 +133,6 @@ function metadataMarker(numSectors: number, type: number): Uint8Array {
   return m;
 }
 
-async function readExact(
-  source: ByteSource,
-  offset: number,
-  length: number,
-  what: string,
-): Promise<Uint8Array> {
-  const buf = new Uint8Array(length);
-  if ((await source.read(offset, buf)) !== length) {
-    throw new CorruptDataError(`${source.name}: VMDK ${what} at ${offset} is past the end of the file`);
-  }
-  return buf;
-}
-
 /** Reads the background of a range of the extent (the parent's data, or zeroes). */
 export type BackgroundReader = (offset: number, dest: Uint8Array) => Promise<void>;
 
@@ -198,12 +186,12 @@ export class SparseExtent {
   /** Opens the extent in `source`; `header` is the one at offset 0 (already parsed by the caller). */
   static async open(source: ByteSource, readOnly: boolean): Promise<SparseExtent> {
     const fileSize = await source.size();
-    let header = parseSparseHeader(await readExact(source, 0, SECTOR, "sparse header"));
+    let header = parseSparseHeader(await readExact(source, 0, SECTOR, "VMDK sparse header"));
     const footerLayout = header.gdOffset === GD_AT_END;
     if (footerLayout) {
       // Stream-optimized, version 3: footer marker, footer, end-of-stream marker end the file.
       if (fileSize < 3 * SECTOR) throw new CorruptDataError(`${source.name}: VMDK stream has no footer`);
-      const tail = await readExact(source, fileSize - 3 * SECTOR, 3 * SECTOR, "footer");
+      const tail = await readExact(source, fileSize - 3 * SECTOR, 3 * SECTOR, "VMDK footer");
       if (readU32LE(tail, 12) !== MARKER_FOOTER)
         throw new CorruptDataError(`${source.name}: VMDK footer marker missing`);
       header = parseSparseHeader(tail.subarray(SECTOR, 2 * SECTOR));
@@ -298,7 +286,7 @@ export class SparseExtent {
     const sector = this.gd[gdIndex];
     if (sector === 0) return undefined;
     const n = this.header.numGTEsPerGT;
-    const raw = await readExact(this.source, sector * SECTOR, n * 4, "grain table");
+    const raw = await readExact(this.source, sector * SECTOR, n * 4, "VMDK grain table");
     const gt = new Uint32Array(n);
     for (let i = 0; i < n; i++) gt[i] = readU32LE(raw, i * 4);
     // Uncompressed extents keep at most a few thousand tables cached; compressed ones need them all to write.
@@ -321,14 +309,14 @@ export class SparseExtent {
   private async compressedGrain(sector: number): Promise<Uint8Array> {
     if (this.cachedGrain?.sector === sector) return this.cachedGrain.data;
     const at = sector * SECTOR;
-    const head = await readExact(this.source, at, 12, "grain marker");
+    const head = await readExact(this.source, at, 12, "VMDK grain marker");
     const size = readU32LE(head, 8);
     if (size === 0 || size > this.grainBytes * 2 + 1024) {
       throw new CorruptDataError(
         `${this.source.name}: VMDK compressed grain at sector ${sector} claims ${size} bytes`,
       );
     }
-    const packed = await readExact(this.source, at + 12, size, "compressed grain");
+    const packed = await readExact(this.source, at + 12, size, "VMDK compressed grain");
     const data = new Uint8Array(this.grainBytes);
     try {
       data.set(unzlibSync(packed, { out: new Uint8Array(this.grainBytes) }));
@@ -441,7 +429,7 @@ export class SparseExtent {
     }
     let end = this.header.overHead;
     if (last > 0) {
-      const head = await readExact(this.source, last * SECTOR, 12, "grain marker");
+      const head = await readExact(this.source, last * SECTOR, 12, "VMDK grain marker");
       end = Math.max(end, last + Math.ceil((12 + readU32LE(head, 8)) / SECTOR));
     }
     // An image whose grain directory sits before the grains (qemu's layout) keeps it; append after everything.

@@ -33,6 +33,7 @@ import type {
   SiblingOpener,
 } from "@backplane/disk";
 import { checkRange, mergeExtents } from "@backplane/disk";
+import { readBacking, readExact } from "@backplane/disk-vhd/unstable";
 import {
   CID_NOPARENT,
   type ExtentDescription,
@@ -301,20 +302,12 @@ export class VmdkImage implements DiskImage {
     }
   }
 
-  /** Reads `[offset, offset + dest.length)` of the parent, zeroes past its end or without one. */
-  private readonly readParent = async (offset: number, dest: Uint8Array): Promise<void> => {
-    const parent = this.backing;
-    const inside = parent ? Math.max(0, Math.min(dest.length, parent.size - offset)) : 0;
-    if (parent && inside > 0) await parent.read(offset, dest.subarray(0, inside));
-    dest.fill(0, inside);
-  };
-
   async read(offset: number, dest: Uint8Array): Promise<void> {
     checkRange(this.size, offset, dest.length);
     for (const { extent, at, pos, n } of this.pieces(offset, dest.length)) {
       const part = dest.subarray(pos, pos + n);
       if (extent.sparse) {
-        await extent.sparse.read(at, part, (o, d) => this.readParent(extent.start + o, d));
+        await extent.sparse.read(at, part, (o, d) => readBacking(this.backing, extent.start + o, d));
       } else if (extent.flat) {
         const got = await extent.flat.source.read(extent.flat.offset + at, part);
         if (got !== n)
@@ -342,7 +335,7 @@ export class VmdkImage implements DiskImage {
         await extent.sparse.write(
           at,
           part,
-          (o, d) => this.readParent(extent.start + o, d),
+          (o, d) => readBacking(this.backing, extent.start + o, d),
           this.backing !== undefined,
         );
       } else if (extent.flat) {
@@ -472,9 +465,7 @@ export class VmdkImage implements DiskImage {
 async function readText(source: ByteSource, offset: number, length: number): Promise<string> {
   if (length > MAX_DESCRIPTOR_SIZE)
     throw new CorruptDataError(`${source.name}: VMDK descriptor of ${length} bytes is too large`);
-  const buf = new Uint8Array(length);
-  const n = await source.read(offset, buf);
-  if (n !== length) throw new CorruptDataError(`${source.name}: VMDK descriptor is past the end of the file`);
+  const buf = await readExact(source, offset, length, "VMDK descriptor");
   const nul = buf.indexOf(0);
   return new TextDecoder().decode(nul >= 0 ? buf.subarray(0, nul) : buf);
 }
