@@ -38,14 +38,15 @@ import {
   writeFileAtomic,
 } from "@backplane/host-node";
 
-export const SUITE = "trixie";
-export const ARCH = "riscv64";
+const SUITE = "trixie";
+const ARCH = "riscv64";
 const COMPONENT = "main";
 const KERNEL_META = "linux-image-riscv64";
 const KERNEL_PACKAGE = /^linux-image-6\.12\.[0-9].*-riscv64$/;
 const BUSYBOX_PATH = "usr/bin/busybox";
 const OPENSBI_DIR = "usr/lib/riscv64-linux-gnu/opensbi/generic";
 const MANIFEST_VERSION = 1;
+const ROLES = ["kernel", "initrd", "fwJump", "fwDynamic", "busybox"] as const;
 
 /** Paths of a complete, verified guest in the cache. */
 export interface DebianGuest {
@@ -62,7 +63,7 @@ export interface DebianGuest {
   manifest: GuestManifest;
 }
 
-export type GuestFileRole = "kernel" | "initrd" | "fwJump" | "fwDynamic" | "busybox";
+export type GuestFileRole = (typeof ROLES)[number];
 
 export interface GuestManifest {
   version: number;
@@ -118,7 +119,9 @@ export async function cachedDebianGuest(cacheDir?: string): Promise<DebianGuest 
     return undefined;
   }
   if (manifest?.version !== MANIFEST_VERSION || typeof manifest.files !== "object") return undefined;
-  for (const file of Object.values(manifest.files)) {
+  for (const role of ROLES) {
+    const file = manifest.files[role];
+    if (typeof file?.name !== "string") return undefined;
     const bytes = await readFileIfExists(join(dir, file.name));
     if (!bytes || bytes.length !== file.size || (await sha256Hex(bytes)) !== file.sha256) return undefined;
   }
