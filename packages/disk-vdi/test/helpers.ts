@@ -1,10 +1,12 @@
 // Test-only helpers shared by the disk-vdi, disk-vhd and disk-vmdk tests:
 // host files as ByteSources, qemu-img/qemu-io runners and a pattern generator.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ByteSource } from "@backplane/disk";
+import { gunzipSync } from "node:zlib";
+import { type ByteSource, type DiskImage, MemoryByteSource } from "@backplane/disk";
 import { FileByteSource } from "@backplane/host-node";
 
 export function fileSource(path: string, readOnly = false): Promise<ByteSource> {
@@ -53,4 +55,37 @@ export function pattern(length: number, seed: number): Uint8Array {
     out[i] = x;
   }
   return out;
+}
+
+/** One golden fixture, as fixtures/make-fixtures.sh recorded it from qemu-img. */
+export interface Fixture {
+  file: string;
+  format: string;
+  options: string;
+  "virtual-size": number;
+  "raw-sha256": string;
+}
+
+/** The manifest of a package's golden fixtures (`dir` is its fixtures folder). */
+export function fixtures(dir: string): Fixture[] {
+  return JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+}
+
+/** A fixture's gunzipped image as a read-only in-memory ByteSource. */
+export function fixtureSource(dir: string, fixture: Fixture): ByteSource {
+  return new MemoryByteSource(fixture.file, gunzipSync(readFileSync(join(dir, fixture.file))), {
+    readOnly: true,
+  });
+}
+
+/** SHA-256 (hex) of an image's whole virtual content, read in 1 MiB pieces. */
+export async function contentSha256(image: DiskImage): Promise<string> {
+  const hash = createHash("sha256");
+  const buf = new Uint8Array(1 << 20);
+  for (let at = 0; at < image.size; at += buf.length) {
+    const part = buf.subarray(0, Math.min(buf.length, image.size - at));
+    await image.read(at, part);
+    hash.update(part);
+  }
+  return hash.digest("hex");
 }

@@ -1,10 +1,14 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { BackplaneError, CorruptDataError, UnsupportedError } from "@backplane/core";
 import { describe, expect, it } from "vitest";
 import { VdiImage, vdiFormat } from "../src/index.js";
 import {
+  contentSha256,
   fileSource,
+  fixtureSource,
+  fixtures,
   hasQemu,
   newFileSource,
   pattern,
@@ -194,4 +198,16 @@ describe("vdiFormat", () => {
     expect(vdiFormat.probe(b.subarray(0, 512), b.length)).toBe(100);
     expect(vdiFormat.probe(new Uint8Array(512), 512)).toBe(0);
   });
+});
+
+describe("golden fixtures (made by fixtures/make-fixtures.sh; no qemu needed)", () => {
+  const dir = fileURLToPath(new URL("../fixtures", import.meta.url));
+  for (const f of fixtures(dir)) {
+    it(`${f.file} (${f.options || "defaults"}): virtual size and content as qemu-img reported`, async () => {
+      const img = await vdiFormat.open(fixtureSource(dir, f), { readOnly: true });
+      expect(img.size).toBe(f["virtual-size"]);
+      expect(await contentSha256(img)).toBe(f["raw-sha256"]);
+      await img.close();
+    });
+  }
 });

@@ -1,10 +1,14 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { BackplaneError, CorruptDataError, UnsupportedError } from "@backplane/core";
 import type { BackingOpener } from "@backplane/disk";
 import { describe, expect, it } from "vitest";
 import {
+  contentSha256,
   fileSource,
+  fixtureSource,
+  fixtures,
   hasQemu,
   newFileSource,
   pattern,
@@ -300,4 +304,16 @@ describe("vpcFormat", () => {
     expect(vpcFormat.probe(new Uint8Array(512), 512)).toBe(0);
     expect(vpcFormat.aliases).toContain("vhd");
   });
+});
+
+describe("golden fixtures (made by fixtures/make-fixtures.sh; no qemu needed)", () => {
+  const dir = fileURLToPath(new URL("../fixtures", import.meta.url));
+  for (const f of fixtures(dir)) {
+    it(`${f.file} (${f.options || "defaults"}): virtual size and content as qemu-img reported`, async () => {
+      const img = await vpcFormat.open(fixtureSource(dir, f), { readOnly: true });
+      expect(img.size).toBe(f["virtual-size"]);
+      expect(await contentSha256(img)).toBe(f["raw-sha256"]);
+      await img.close();
+    });
+  }
 });

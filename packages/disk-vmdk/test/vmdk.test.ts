@@ -1,11 +1,15 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { BackplaneError, CorruptDataError, UnsupportedError } from "@backplane/core";
 import type { BackingOpener, SiblingOpener } from "@backplane/disk";
 import { FileByteSource } from "@backplane/host-node";
 import { describe, expect, it } from "vitest";
 import {
+  contentSha256,
   fileSource,
+  fixtureSource,
+  fixtures,
   hasQemu,
   newFileSource,
   pattern,
@@ -304,4 +308,16 @@ describe("vmdkFormat", () => {
     expect(vmdkFormat.probe(text, text.length)).toBe(100);
     expect(vmdkFormat.probe(new Uint8Array(512), 512)).toBe(0);
   });
+});
+
+describe("golden fixtures (made by fixtures/make-fixtures.sh; no qemu needed)", () => {
+  const dir = fileURLToPath(new URL("../fixtures", import.meta.url));
+  for (const f of fixtures(dir)) {
+    it(`${f.file} (${f.options || "defaults"}): virtual size and content as qemu-img reported`, async () => {
+      const img = await vmdkFormat.open(fixtureSource(dir, f), { readOnly: true });
+      expect(img.size).toBe(f["virtual-size"]);
+      expect(await contentSha256(img)).toBe(f["raw-sha256"]);
+      await img.close();
+    });
+  }
 });
