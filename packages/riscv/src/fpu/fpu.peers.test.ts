@@ -43,8 +43,12 @@ function vectors(ops: readonly OpSpec[], modes: readonly number[], perMode: numb
     }
     for (const rm of op.rounds ? modes : [0]) {
       for (const args of combos) out.push({ op, rm, args });
-      for (let i = 0; i < perMode * (op.rounds ? 1 : modes.length); i++)
-        out.push({ op, rm, args: op.gen(rng) });
+      for (let i = 0; i < perMode * (op.rounds ? 1 : modes.length); i++) {
+        const args = op.gen(rng);
+        if (args.some((x, k) => x < 0n || x > (op.inputs[k] === "f32" ? 0xffffffffn : 0xffffffffffffffffn)))
+          throw new Error(`bad ${op.name} operands ${args}`);
+        out.push({ op, rm, args });
+      }
     }
   }
   return out;

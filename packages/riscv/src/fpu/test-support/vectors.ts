@@ -217,7 +217,8 @@ export function nearMinNormal(rng: Rng, f: Fmt, op: "mul" | "div", a: bigint): b
   const ideal = op === "mul" ? minNormal / x : x / minNormal;
   const rounded = f.width === 32 ? Math.fround(ideal) : ideal;
   if (!Number.isFinite(rounded) || rounded === 0) return operand(rng, f);
-  const b = fromHost(f, rounded) + BigInt(rng.int(-2, 2));
+  const near = fromHost(f, rounded) + BigInt(rng.int(-2, 2));
+  const b = near > 0n ? near : 1n;
   return rng.chance(0.5) ? b ^ (1n << BigInt(f.width - 1)) : b;
 }
 
