@@ -47,7 +47,6 @@ export async function copyImage(
   const sparse = options.sparseSize ?? 4096;
   const targetIsZero = options.targetIsZero ?? true;
   const result: CopyResult = { written: 0, zeroed: 0 };
-  const buf = new Uint8Array(chunk);
 
   const zero = async (offset: number, length: number) => {
     result.zeroed += length;
@@ -93,19 +92,30 @@ export async function copyImage(
     );
   }
 
+  // Reads of the next chunk overlap the write of the previous one (two buffers,
+  // one write in flight). Not for `top` copies, where source and destination
+  // are one chain.
+  const overlap = options.ranges !== "top";
+  const buffers = [new Uint8Array(chunk), new Uint8Array(chunk)];
+  let which = 0;
+  let pending: Promise<void> = Promise.resolve();
   let done = 0;
   for (let pos = 0; pos < total; ) {
     const span = Math.min(total - pos, 64 * chunk);
-    const extents: MapExtent[] =
-      options.ranges === "top" ? await src.blockStatus(pos, span) : await chainBlockStatus(src, pos, span);
-    for (const e of extents) {
+    for (const e of await status(pos, span)) {
       for (let off = e.start; off < e.start + e.length; ) {
         const n = Math.min(chunk, e.start + e.length - off);
         if (e.data) {
-          const part = buf.subarray(0, n);
+          const part = buffers[which].subarray(0, n);
+          which ^= 1;
           await src.read(off, part);
-          await data(off, part);
+          await pending;
+          pending = data(off, part);
+          // Handled here so a failure waits for the next `await pending` instead of being reported as unhandled.
+          pending.catch(() => {});
+          if (!overlap) await pending;
         } else if (e.zero) {
+          await pending;
           await zero(off, n);
         }
         off += n;
@@ -115,6 +125,7 @@ export async function copyImage(
     }
     pos += span;
   }
+  await pending;
   return result;
 }
 

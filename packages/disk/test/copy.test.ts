@@ -62,4 +62,15 @@ describe("copyImage", () => {
     expect(dst.compressed).toEqual([4 * G]);
     expect(firstDifference(await contents(dst), await contents(src))).toBe(-1);
   });
+
+  it("reports a destination write failure (overlapped writes) as the copy's rejection", async () => {
+    const src = new SparseImage(64 * G);
+    await src.write(0, new Uint8Array(64 * G).fill(1));
+    const dst = new SparseImage(64 * G);
+    let writes = 0;
+    dst.write = async () => {
+      if (++writes === 2) throw new Error("disk full");
+    };
+    await expect(copyImage(src, dst, { bufferSize: 4 * G })).rejects.toThrow("disk full");
+  });
 });
