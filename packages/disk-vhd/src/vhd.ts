@@ -474,6 +474,7 @@ export class VhdImage implements DiskImage {
     const info: ImageInfo = { filename: this.source.name, format: this.format, "virtual-size": this.size };
     if (this.dynamicHeader) info["cluster-size"] = this.dynamicHeader.blockSize;
     if (this.backingFilename !== undefined) info["backing-filename"] = this.backingFilename;
+    info["dirty-flag"] = false;
     return info;
   }
 

@@ -400,10 +400,12 @@ export class VmdkImage implements DiskImage {
           "virtual-size": e.size,
           filename: e.sparse?.source.name ?? e.flat?.source.name ?? e.description.filename,
           ...(e.sparse ? { "cluster-size": e.sparse.grainBytes } : {}),
-          format: e.sparse ? "" : e.description.type,
+          // qemu names the extent type, except for the extent that embeds the descriptor.
+          format: this.embedded ? "" : e.description.type,
         })),
       },
     };
+    info["dirty-flag"] = false;
     return info;
   }
 

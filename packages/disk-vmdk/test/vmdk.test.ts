@@ -160,7 +160,13 @@ describe.skipIf(!hasQemu)("VMDK images we create, judged by qemu-img", () => {
     });
   }
 
-  for (const sub of ["monolithicSparse", "streamOptimized", "monolithicFlat"]) {
+  for (const sub of [
+    "monolithicSparse",
+    "streamOptimized",
+    "monolithicFlat",
+    "twoGbMaxExtentSparse",
+    "twoGbMaxExtentFlat",
+  ]) {
     it(`writes into a ${sub} image qemu made and qemu reads it back`, async () => {
       const dir = tempDir();
       const raw = join(dir, "src.raw");
