@@ -84,6 +84,8 @@ export interface Qcow2OpenOptions extends OpenOptions {
 
 /** Frees pending before metadata is flushed early, to bound memory. */
 const MAX_PENDING_FREES = 4096;
+/** Longest run of new clusters allocated and written at once. */
+const MAX_RUN_CLUSTERS = 256;
 /** Upper bound on the snapshot table read at open (QEMU's limit as well). */
 const MAX_SNAPSHOT_TABLE = 64 * 1024 * 1024;
 
@@ -411,9 +413,32 @@ export class Qcow2Image implements DiskImage {
   write(offset: number, src: Uint8Array): Promise<void> {
     return this.locked(async () => {
       await this.beginWrite(offset, src.length);
-      await this.eachCluster(offset, src.length, (gc, inC, n, pos) =>
-        this.writeCluster(gc, inC, src.subarray(pos, pos + n)),
-      );
+      const cs = this.clusterSize;
+      // Whole clusters that need new host clusters are gathered into runs: one allocation, one data write.
+      let run: { gc: number; pos: number }[] = [];
+      const flushRun = async () => {
+        if (!run.length) return;
+        const host = await this.refcounts.alloc(run.length);
+        await this.source.write(host, src.subarray(run[0].pos, run[0].pos + run.length * cs));
+        for (const [i, { gc }] of run.entries()) {
+          const w = await this.l2ForWrite(gc);
+          await this.relink(w.l2, w.l2Off, w.at, () => setEntry(w.l2, w.at, host + i * cs, true));
+        }
+        run = [];
+      };
+      await this.eachCluster(offset, src.length, async (gc, inC, n, pos) => {
+        if (n === cs) {
+          const { l2, at } = await this.l2ForWrite(gc);
+          if (!(clusterType(l2, at) === ClusterType.Normal && entryCopied(l2, at))) {
+            run.push({ gc, pos });
+            if (run.length >= MAX_RUN_CLUSTERS) await flushRun();
+            return;
+          }
+        }
+        await flushRun();
+        await this.writeCluster(gc, inC, src.subarray(pos, pos + n));
+      });
+      await flushRun();
     });
   }
 

@@ -216,7 +216,9 @@ export class Refcounts {
     if (Math.floor(c / this.entriesPerBlock) === idx) {
       setRefcount(block, c % this.entriesPerBlock, this.order, 1);
     } else {
+      // Counted by another block: that count must be in the file before the table links the new block.
       await this.update(c, 1);
+      await this.cache.flush();
     }
     const off = c * this.clusterSize;
     await this.source.write(off, block);
