@@ -1,12 +1,25 @@
 // Test-only: a tiny Debian mirror (Release, Packages, .debs built by
 // dpkg-deb and indexed by dpkg-scanpackages) served over HTTP on 127.0.0.1.
 import { execFile, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll } from "vitest";
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder, removed after the test file. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
 
 /** Deterministic pseudo-random bytes (xorshift32). */
 export function pattern(length: number, seed: number): Uint8Array {
@@ -75,7 +88,7 @@ function deb(
 
 /** Builds the mirror folder; returns its path. */
 export function buildMirror(): string {
-  const mirror = mkdtempSync(join(tmpdir(), "guest-mirror-"));
+  const mirror = tempDir("guest-mirror-");
   deb(mirror, KERNEL_PKG, "6.12.99-1", "riscv64", {
     "boot/vmlinux-6.12.99+test-riscv64": payload.kernel,
     "boot/config-6.12.99+test-riscv64": new TextEncoder().encode("CONFIG_X=y\n"),

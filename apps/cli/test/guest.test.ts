@@ -1,6 +1,5 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cachedDebianGuest, ensureDebianGuest } from "../src/guest/index.js";
@@ -12,6 +11,7 @@ import {
   payload,
   serveMirror,
   sh,
+  tempDir,
 } from "./guest-mirror.js";
 
 let mirrorDir: string;
@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const newCache = () => mkdtempSync(join(tmpdir(), "guest-cache-"));
+const newCache = () => tempDir("guest-cache-");
 const bytes = (path: string) => new Uint8Array(readFileSync(path));
 
 function pathsFrom(stdout: string): Record<string, string> {
@@ -143,7 +143,7 @@ describe("backplane guest fetch against a local mirror", () => {
   });
 
   it("takes the mirror from apt sources and refetches a damaged cache", async () => {
-    const apt = mkdtempSync(join(tmpdir(), "apt-"));
+    const apt = tempDir("guest-apt-");
     mkdirSync(join(apt, "sources.list.d"));
     writeFileSync(
       join(apt, "sources.list.d", "debian.sources"),

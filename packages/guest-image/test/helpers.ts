@@ -1,11 +1,20 @@
 // Test-only helpers: temporary folders and the host tools that act as peers.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll } from "vitest";
 
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder, removed after the test file. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), "guest-image-"));
+  const dir = mkdtempSync(join(tmpdir(), "guest-image-"));
+  made.push(dir);
+  return dir;
 }
 
 export function hasTool(name: string): boolean {
