@@ -117,6 +117,34 @@ describe("errors and exit codes", () => {
   });
 });
 
+describe("compare output, next to qemu-img", () => {
+  const ones = new Uint8Array(65536).fill(1);
+  const files: Record<string, Uint8Array> = {
+    a64: ones,
+    a128z: Uint8Array.from([...ones, ...new Uint8Array(65536)]),
+    a128x: Uint8Array.from([...ones, ...new Uint8Array(1000), 0x78, ...new Uint8Array(64535)]),
+  };
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
+  const cases: [string[], number, string][] = [
+    [["a64", "a128z"], 0, "Warning: Image size mismatch!\nImages are identical.\n"],
+    [["a128z", "a64"], 0, "Warning: Image size mismatch!\nImages are identical.\n"],
+    [["a64", "a128x"], 1, "Warning: Image size mismatch!\nContent mismatch at offset 66048!\n"],
+    [["-s", "a64", "a128z"], 1, "Strict mode: Image size mismatch!\n"],
+  ];
+  it.each(cases)("compare %j", async (args, code, stdout) => {
+    const argv = [
+      "compare",
+      "-f",
+      "raw",
+      "-F",
+      "raw",
+      ...args.map((a) => (a.startsWith("-") ? a : join(dir, a))),
+    ];
+    expect(await img(...argv)).toMatchObject({ code, stdout });
+    if (QEMU) expect(qemuImg(...argv)).toMatchObject({ code, stdout });
+  });
+});
+
 describe("create and sizes", () => {
   it.each(["1024", "1k", "1K", "512b", "1.5k", "1M", "1000", "3G"])(
     "size %s gives the same file size as qemu-img",

@@ -181,3 +181,49 @@ describe.skipIf(!QEMU).each(FORMATS.filter(hasFormat))("%s judged by qemu", (for
     }
   });
 });
+
+describe.skipIf(!QEMU || !hasFormat("qcow2"))("human output and chains, next to qemu-img", () => {
+  const base = join(dir, "h-base.qcow2");
+  const top = join(dir, "h-top.qcow2");
+  const prepare = () => {
+    qemuImg("create", "-q", "-f", "qcow2", base, "4M");
+    qemuIo("qcow2", base, ["write -P 0x11 0 1M", "write -P 0x22 2M 64k"]);
+    qemuImg("create", "-q", "-f", "qcow2", "-b", "h-base.qcow2", "-F", "qcow2", top);
+    qemuIo("qcow2", top, ["write -P 0x33 512k 128k"]);
+  };
+
+  /** Drops the line that depends on the host file system (allocated blocks). */
+  const stable = (text: string) =>
+    text.replace(/^disk size: .*$/gm, "disk size: -").replaceAll(`${dir}/`, "");
+
+  it("info (human and --backing-chain JSON) matches qemu-img", async () => {
+    prepare();
+    const ours = await img("info", top);
+    expect(ours.code).toBe(0);
+    expect(stable(ours.stdout)).toBe(stable(qemuImg("info", top).stdout));
+    const chainJson = await img("info", "--backing-chain", "--output=json", top);
+    const strip = (list: Record<string, unknown>[]) => list.map(({ "actual-size": _, ...rest }) => rest);
+    expect(strip(JSON.parse(chainJson.stdout.replaceAll(`${dir}/`, "")))).toEqual(
+      strip(
+        JSON.parse(qemuImg("info", "--backing-chain", "--output=json", top).stdout.replaceAll(`${dir}/`, "")),
+      ),
+    );
+  });
+
+  it("map (human) matches qemu-img", async () => {
+    prepare();
+    const ours = await img("map", top);
+    expect(ours.code).toBe(0);
+    expect(stable(ours.stdout)).toBe(stable(qemuImg("map", top).stdout));
+  });
+
+  it("convert -n writes into an existing image, over its old contents", async () => {
+    prepare();
+    const target = join(dir, "h-target.qcow2");
+    qemuImg("create", "-q", "-f", "qcow2", target, "4M");
+    qemuIo("qcow2", target, ["write -P 0x99 0 4M"]);
+    expect(await img("convert", "-n", "-O", "qcow2", top, target)).toMatchObject({ code: 0 });
+    expect(qemuImg("compare", top, target).code).toBe(0);
+    expect(qemuImg("check", target).code).toBe(0);
+  });
+});
