@@ -13,7 +13,7 @@
  * Deviation: none known.
  */
 
-import { add32, add64, div32, div64, mul32, mul64, mulAdd32, sqrt32, sqrt64 } from "./fast.js";
+import { add32, add64, div32, div64, mul32, mul64, mulAdd32, mulAdd64, sqrt32, sqrt64 } from "./fast.js";
 import {
   add,
   classify,
@@ -126,7 +126,7 @@ export function f64Sqrt(a: bigint, rm: number, fl: FpFlags): bigint {
 }
 /** a * c + d rounded once (FMADD.D); negate inputs for FMSUB/FNMSUB/FNMADD. */
 export function f64MulAdd(a: bigint, c: bigint, d: bigint, rm: number, fl: FpFlags): bigint {
-  return mulAdd(D, a, c, d, rm, fl);
+  return mulAdd64(a, c, d, rm, fl) ?? mulAdd(D, a, c, d, rm, fl);
 }
 export function f64Min(a: bigint, c: bigint, fl: FpFlags): bigint {
   return minMax(D, a, c, false, fl);
