@@ -50,7 +50,11 @@ const SECTOR = 512;
 /** Grain-table entry of a grain that reads as zeroes (with FLAG_ZEROED_GRAIN_GTE). */
 const GTE_ZEROED = 1;
 const MAX_GRAIN_SECTORS = 4096;
-const MAX_GTES_PER_GT = 16384;
+const MAX_GTES_PER_GT = 4096;
+/** Grain tables kept in the read cache (at most 16 KiB each). */
+const GT_CACHE_ENTRIES = 1024;
+/** Compressed extents hold every grain table in memory while writing; refuse beyond this. */
+const MAX_HELD_TABLE_BYTES = 256 << 20;
 
 /** SparseExtentHeader; offsets and sizes in sectors. */
 export interface SparseExtentHeader {
@@ -155,6 +159,8 @@ export class SparseExtent {
   private readonly gts = new Map<number, Uint32Array>();
   /** Sector where the next grain goes (computed on first allocation). */
   private nextSector = -1;
+  /** Compressed extents being written keep every grain table in `gts`. */
+  private holdTables = false;
   /** Compressed extents: grain tables changed since the last flush. */
   private metadataDirty = false;
   private cachedGrain: { sector: number; data: Uint8Array } | undefined;
@@ -273,6 +279,7 @@ export class SparseExtent {
         true,
       );
       extent.nextSector = header.overHead;
+      extent.holdTables = true;
       extent.metadataDirty = true;
       await extent.flush();
       return extent;
@@ -289,8 +296,8 @@ export class SparseExtent {
     const raw = await readExact(this.source, sector * SECTOR, n * 4, "VMDK grain table");
     const gt = new Uint32Array(n);
     for (let i = 0; i < n; i++) gt[i] = readU32LE(raw, i * 4);
-    // Uncompressed extents keep at most a few thousand tables cached; compressed ones need them all to write.
-    if (!this.compressed && this.gts.size >= 4096) this.gts.clear();
+    // A bounded cache, except while a compressed extent is being written: flush rewrites every table.
+    if (!this.holdTables && this.gts.size >= GT_CACHE_ENTRIES) this.gts.clear();
     this.gts.set(gdIndex, gt);
     return gt;
   }
@@ -422,6 +429,14 @@ export class SparseExtent {
       return this.nextSector;
     }
     // Load every grain table (they are rewritten on flush) and find the end of the last grain.
+    const tableBytes = this.gd.length * this.header.numGTEsPerGT * 4;
+    if (tableBytes > MAX_HELD_TABLE_BYTES) {
+      throw new UnsupportedError(
+        `${this.source.name}: writing a stream of ${this.gd.length} grain tables is not supported`,
+      );
+    }
+    this.gts.clear();
+    this.holdTables = true;
     let last = 0;
     for (let i = 0; i < this.gd.length; i++) {
       const gt = await this.grainTable(i);
