@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { isZero } from "@backplane/disk";
 import { Qcow2Image, qcow2 } from "../src/index.js";
 import { FileSource } from "../test/helpers.js";
 
@@ -38,7 +39,7 @@ async function writeOurs(path: string, compressed: boolean): Promise<void> {
   const cs = img.clusterSize;
   for (let o = 0; o < size; o += chunk) {
     const part = raw.subarray(o, o + chunk);
-    if (part.every((b) => b === 0)) continue; // like convert, skip zero chunks
+    if (isZero(part)) continue; // like convert, skip zero chunks
     if (compressed)
       for (let c = 0; c < chunk; c += cs) await img.writeCompressed(o + c, part.subarray(c, c + cs));
     else await img.write(o, part);
