@@ -3,13 +3,13 @@
 // vitest JSON reports each package leaves and prints one closing line:
 // "N passed, N failed, N skipped". Exits with turbo's status.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dirname, "..");
-const dirs = ["packages", "apps", "tools"].flatMap((g) =>
-  existsSync(join(root, g)) ? readdirSync(join(root, g)).map((d) => join(root, g, d)) : [],
-);
+const dirs = ["packages", "apps", "tools"]
+  .flatMap((g) => (existsSync(join(root, g)) ? readdirSync(join(root, g)).map((d) => join(root, g, d)) : []))
+  .filter((d) => statSync(d).isDirectory());
 const reportOf = (dir) => join(dir, ".vitest-report.json");
 for (const dir of dirs) rmSync(reportOf(dir), { force: true });
 
