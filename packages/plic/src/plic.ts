@@ -241,6 +241,7 @@ export class Plic implements MmioDevice, IrqSink, Snapshotable<PlicState> {
   }
 
   private setSourceLevel(src: number, high: boolean): void {
+    if (this.level[src] === high) return;
     this.level[src] = high;
     if (!this.inFlight[src]) this.pending[src] = high;
     this.update();

@@ -317,5 +317,7 @@ describe("Uart16550 snapshot", () => {
     b.clock.advance(20);
     expect(b.r(IIR)).toBe(FIFO_BITS | 0x0c);
     expect(() => b.uart.loadState({ ...state, version: 3 } as never)).toThrow(UnsupportedError);
+    expect(() => b.uart.loadState({ ...state, fifoEnabled: false })).toThrow(InvalidArgumentError);
+    expect(() => b.uart.loadState({ ...state, triggerLevel: 3 })).toThrow(InvalidArgumentError);
   });
 });

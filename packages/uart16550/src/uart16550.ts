@@ -266,7 +266,8 @@ export class Uart16550 implements MmioDevice, Snapshotable<Uart16550State> {
 
   loadState(state: Uart16550State): void {
     if (state.version !== 1) throw new UnsupportedError(`uart16550 state version ${state.version}`);
-    if (!TRIGGER_LEVELS.includes(state.triggerLevel as 1) || state.rx.length > FIFO_DEPTH) {
+    const levels: readonly number[] = TRIGGER_LEVELS;
+    if (!levels.includes(state.triggerLevel) || state.rx.length > (state.fifoEnabled ? FIFO_DEPTH : 1)) {
       throw new InvalidArgumentError("uart16550 state has an impossible FIFO configuration");
     }
     this.ier = state.ier & 0x0f;
