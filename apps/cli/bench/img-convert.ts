@@ -1,13 +1,13 @@
 /**
  * Benchmark: `backplane img convert` next to `qemu-img convert` in the same
  * run, raw -> qcow2 and qcow2 -> raw on a 512 MiB image (half random data in
- * 1 MiB runs, half holes). Reports the median of BENCH_RUNS runs (default 3)
+ * 1 MiB runs, half holes). Reports the median of BACKPLANE_BENCH_RUNS runs (default 3)
  * and the ratio ours/qemu. The CLI is bundled from the current sources first
  * (tsup, "source" export condition), so neither a stale dist/ nor tsx's
  * start-up cost skews the numbers. Both outputs are checked with
  * `qemu-img compare` so a fast wrong answer cannot win.
  *
- *   npm run bench -w @backplane/cli      (BENCH_SIZE_MIB=512 BENCH_RUNS=3)
+ *   npm run bench -w @backplane/cli      (BACKPLANE_BENCH_SIZE_MIB=512 BACKPLANE_BENCH_RUNS=3)
  */
 import { spawnSync } from "node:child_process";
 import { randomFillSync } from "node:crypto";
@@ -16,8 +16,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "tsup";
 
-const SIZE_MIB = Number(process.env.BENCH_SIZE_MIB ?? 512);
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SIZE_MIB = Number(process.env.BACKPLANE_BENCH_SIZE_MIB ?? 512);
+const RUNS = Number(process.env.BACKPLANE_BENCH_RUNS ?? 3);
 const here = import.meta.dirname;
 
 if (spawnSync("qemu-img", ["--version"]).status !== 0) {

@@ -233,6 +233,26 @@ describe.skipIf(!QEMU || !hasFormat("qcow2"))("chain commands judged by qemu-img
     },
   );
 
+  it("a backing-file loop is refused with a clear error, like qemu-img", async () => {
+    const a = join(dir, "loop-a.qcow2");
+    const b = join(dir, "loop-b.qcow2");
+    qemuImg("create", "-q", "-f", "qcow2", b, "1M");
+    qemuImg("create", "-q", "-f", "qcow2", "-b", "loop-b.qcow2", "-F", "qcow2", a);
+    expect(qemuImg("rebase", "-u", "-b", "loop-a.qcow2", "-F", "qcow2", b).code).toBe(0);
+    expect(qemuImg("info", "--backing-chain", a).code).toBe(1);
+    for (const argv of [
+      ["info", "--backing-chain", a],
+      ["convert", "-O", "raw", a, join(dir, "loop.raw")],
+      ["map", a],
+    ]) {
+      const r = await img(...argv);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /^backplane img: backing file '.*loop-a.qcow2' of '.*loop-b.qcow2' forms a loop/,
+      );
+    }
+  });
+
   it("resize grows and, with --shrink, shrinks as qemu-img reads it", async () => {
     const path = join(dir, "resize.qcow2");
     qemuImg("create", "-q", "-f", "qcow2", path, "1M");
