@@ -79,6 +79,57 @@ const FNAMES = [
 ];
 const ROUNDING = ["rne", "rtz", "rdn", "rup", "rmm", "", "", "dyn"];
 
+/** Names of the CSRs the hart implements, as objdump prints them. */
+const CSR_NAMES: Record<number, string> = {
+  1: "fflags",
+  2: "frm",
+  3: "fcsr",
+  3072: "cycle",
+  3073: "time",
+  3074: "instret",
+  256: "sstatus",
+  260: "sie",
+  261: "stvec",
+  262: "scounteren",
+  266: "senvcfg",
+  320: "sscratch",
+  321: "sepc",
+  322: "scause",
+  323: "stval",
+  324: "sip",
+  333: "stimecmp",
+  384: "satp",
+  3857: "mvendorid",
+  3858: "marchid",
+  3859: "mimpid",
+  3860: "mhartid",
+  3861: "mconfigptr",
+  768: "mstatus",
+  769: "misa",
+  770: "medeleg",
+  771: "mideleg",
+  772: "mie",
+  773: "mtvec",
+  774: "mcounteren",
+  778: "menvcfg",
+  800: "mcountinhibit",
+  832: "mscratch",
+  833: "mepc",
+  834: "mcause",
+  835: "mtval",
+  836: "mip",
+  2816: "mcycle",
+  2818: "minstret",
+};
+for (let i = 0; i < 16; i++) CSR_NAMES[0x3b0 + i] = `pmpaddr${i}`;
+for (let i = 0; i < 16; i += 2) CSR_NAMES[0x3a0 + i] = `pmpcfg${i}`;
+for (let i = 3; i < 32; i++) {
+  CSR_NAMES[0xc00 + i] = `hpmcounter${i}`;
+  CSR_NAMES[0xb00 + i] = `mhpmcounter${i}`;
+  CSR_NAMES[0x320 + i] = `mhpmevent${i}`;
+}
+const csrName = (n: number): string => CSR_NAMES[n] ?? `0x${n.toString(16)}`;
+
 const x = (r: number): string => XNAMES[r];
 const f = (r: number): string => FNAMES[r];
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
@@ -216,11 +267,11 @@ export function disassemble(insn: number, pc?: bigint): string {
     case Op.CSRRW:
     case Op.CSRRS:
     case Op.CSRRC:
-      return `${name} ${x(rd)}, 0x${imm.toString(16)}, ${x(rs1)}`;
+      return `${name} ${x(rd)}, ${csrName(imm)}, ${x(rs1)}`;
     case Op.CSRRWI:
     case Op.CSRRSI:
     case Op.CSRRCI:
-      return `${name} ${x(rd)}, 0x${imm.toString(16)}, ${rs1}`;
+      return `${name} ${x(rd)}, ${csrName(imm)}, ${rs1}`;
     case Op.LR_W:
     case Op.LR_D:
       return `${name} ${x(rd)}, (${x(rs1)})`;
@@ -234,13 +285,15 @@ export function disassemble(insn: number, pc?: bigint): string {
   if (op >= Op.FMADD_S && op <= Op.FNMADD_D) {
     return `${name} ${f(rd)}, ${f(rs1)}, ${f(rs2)}, ${f(imm >>> 5)}${rmText}`;
   }
+  const isCvt = op >= Op.FCVT_W_S && op <= Op.FCVT_D_LU;
   if (FP_TO_X.has(op)) {
     if (op >= Op.FEQ_S && op <= Op.FLE_D) return `${name} ${x(rd)}, ${f(rs1)}, ${f(rs2)}`;
-    return `${name} ${x(rd)}, ${f(rs1)}`;
+    return `${name} ${x(rd)}, ${f(rs1)}${isCvt ? rmText : ""}`;
   }
-  if (X_TO_FP.has(op)) return `${name} ${f(rd)}, ${x(rs1)}`;
+  if (X_TO_FP.has(op)) return `${name} ${f(rd)}, ${x(rs1)}${isCvt ? rmText : ""}`;
   if (op === Op.FSQRT_S || op === Op.FSQRT_D || op === Op.FCVT_S_D || op === Op.FCVT_D_S) {
-    return `${name} ${f(rd)}, ${f(rs1)}`;
+    return `${name} ${f(rd)}, ${f(rs1)}${rmText}`;
   }
-  return `${name} ${f(rd)}, ${f(rs1)}, ${f(rs2)}`;
+  const rounds = (op >= Op.FADD_S && op <= Op.FDIV_S) || (op >= Op.FADD_D && op <= Op.FDIV_D);
+  return `${name} ${f(rd)}, ${f(rs1)}, ${f(rs2)}${rounds ? rmText : ""}`;
 }
