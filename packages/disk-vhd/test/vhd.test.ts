@@ -174,6 +174,12 @@ describe.skipIf(!hasQemu)("VHD images we create, judged by qemu-img", () => {
     await reopened.close();
     // Footer and dynamic header (checksums, layout) are accepted by qemu.
     expect(qemuInfo(childFile, "vpc")["virtual-size"]).toBe(reopened.size);
+    // qemu has no differencing support: it reads the child alone, as a dynamic disk, which
+    // must match our view of the child without its parent (BAT, bitmap size, data offsets).
+    qemuImg("convert", "-f", "vpc", "-O", "raw", childFile, join(dir, "child.raw"));
+    const alone = await VhdImage.open(await fileSource(childFile, true), { noBacking: true });
+    expect(Buffer.compare(await readAll(alone), readFileSync(join(dir, "child.raw")))).toBe(0);
+    await alone.close();
   });
 
   it("differencing disk refuses a parent with another unique ID", async () => {
