@@ -26,6 +26,7 @@ import {
   type FpFlags,
   RM_RDN,
   RM_RMM,
+  RM_RNE,
   RM_RTZ,
   RM_RUP,
 } from "./softfloat.js";
@@ -187,8 +188,23 @@ function widen(a: number): number {
   return f32[0];
 }
 
-/** Rounds binary64 bits (round-to-odd of the exact result) to binary32 once, by `rm`. */
+const MIN_NORMAL32 = 2 ** -126;
+
+/**
+ * Rounds binary64 bits (round-to-odd of the exact result) to binary32 once,
+ * by `rm`. RNE results that are normal use the host's Math.fround
+ * (ECMA-262 21.3.2.17: roundTiesToEven to binary32).
+ */
 function narrow(bits: bigint, rm: number, fl: FpFlags): number {
+  if (rm === RM_RNE) {
+    const d = toNumber(bits);
+    f32[0] = d;
+    const r = f32[0];
+    if (Math.abs(d) >= MIN_NORMAL32 && Number.isFinite(r)) {
+      if (r !== d) fl.flags |= FLAG_NX;
+      return u32[0];
+    }
+  }
   return Number(convertFormat(BINARY64, BINARY32, bits, rm, fl));
 }
 
