@@ -358,63 +358,99 @@ export class SparseExtent {
     background: BackgroundReader,
     hasBackground: boolean,
   ): Promise<void> {
+    // New grains of one write are consecutive: append them together.
+    let pending: { grain: number; data: Uint8Array }[] = [];
+    const appendPending = async () => {
+      if (pending.length > 0) await this.appendGrains(pending);
+      pending = [];
+    };
     for (const p of granules(offset, src.length, this.grainBytes)) {
       const part = src.subarray(p.pos, p.pos + p.length);
       const gte = await this.entry(p.index);
       if (gte !== 0 && !this.isZeroed(gte) && !this.compressed) {
+        await appendPending();
         await this.source.write(gte * SECTOR + p.start, part);
         continue;
       }
-      if (gte === 0 && !hasBackground && isZero(part)) continue;
+      if (gte === 0 && !hasBackground && isZero(part)) {
+        await appendPending();
+        continue;
+      }
       const grainStart = offset + p.pos - p.start;
       const grain = new Uint8Array(Math.min(this.grainBytes, this.size - grainStart));
       if (gte === 0) await background(grainStart, grain);
       else if (!this.isZeroed(gte)) grain.set((await this.compressedGrain(gte)).subarray(0, grain.length));
       grain.set(part, p.start);
-      await this.appendGrain(p.index, grain);
+      pending.push({ grain: p.index, data: grain });
     }
+    await appendPending();
   }
 
-  /** Appends a grain (compressed behind a marker when the extent is compressed) and points its entry at it. */
-  private async appendGrain(grain: number, data: Uint8Array): Promise<void> {
-    const sector = await this.allocationSector();
-    let bytes: Uint8Array;
-    if (this.compressed) {
+  /**
+   * Appends consecutive grains (each compressed behind a marker when the extent
+   * is compressed) with one write, then points their entries at them.
+   */
+  private async appendGrains(grains: { grain: number; data: Uint8Array }[]): Promise<void> {
+    const n = this.header.numGTEsPerGT;
+    for (const g of grains) {
+      if (!this.compressed && !(await this.grainTable(Math.floor(g.grain / n)))) {
+        throw new UnsupportedError(
+          `${this.source.name}: VMDK grain table ${Math.floor(g.grain / n)} is not allocated`,
+        );
+      }
+    }
+    const start = await this.allocationSector();
+    const pieces = grains.map(({ grain, data }) => {
+      if (!this.compressed) return data;
       const packed = zlibSync(data);
-      bytes = new Uint8Array(Math.ceil((12 + packed.length) / SECTOR) * SECTOR);
+      const bytes = new Uint8Array(Math.ceil((12 + packed.length) / SECTOR) * SECTOR);
       writeU64LE(bytes, 0, BigInt(grain * this.header.grainSize));
       writeU32LE(bytes, 8, packed.length);
       bytes.set(packed, 12);
-    } else {
-      bytes = new Uint8Array(this.grainBytes);
-      bytes.set(data);
+      return bytes;
+    });
+    const sizes = pieces.map((b) => (this.compressed ? b.length : this.grainBytes));
+    const all = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+    const sectors: number[] = [];
+    let at = 0;
+    for (const [i, b] of pieces.entries()) {
+      all.set(b, at);
+      sectors.push(start + at / SECTOR);
+      at += sizes[i];
     }
-    await this.source.write(sector * SECTOR, bytes);
-    this.nextSector = sector + bytes.length / SECTOR;
-    await this.setEntry(grain, sector);
+    await this.source.write(start * SECTOR, all);
+    this.nextSector = start + all.length / SECTOR;
+    await this.setEntries(grains[0].grain, sectors);
   }
 
-  private async setEntry(grain: number, sector: number): Promise<void> {
+  /** Points the entries of grains `first, first + 1, ...` at `sectors`, one table write per grain table. */
+  private async setEntries(first: number, sectors: number[]): Promise<void> {
     const n = this.header.numGTEsPerGT;
-    const gdIndex = Math.floor(grain / n);
-    let gt = await this.grainTable(gdIndex);
-    if (!gt) {
-      if (!this.compressed) {
-        throw new UnsupportedError(`${this.source.name}: VMDK grain table ${gdIndex} is not allocated`);
+    let i = 0;
+    while (i < sectors.length) {
+      const grain = first + i;
+      const gdIndex = Math.floor(grain / n);
+      const count = Math.min(sectors.length - i, n - (grain % n));
+      let gt = await this.grainTable(gdIndex);
+      if (!gt) {
+        gt = new Uint32Array(n);
+        this.gts.set(gdIndex, gt);
       }
-      gt = new Uint32Array(n);
-      this.gts.set(gdIndex, gt);
+      const bytes = new Uint8Array(count * 4);
+      for (let k = 0; k < count; k++) {
+        gt[(grain % n) + k] = sectors[i + k];
+        writeU32LE(bytes, k * 4, sectors[i + k]);
+      }
+      if (this.compressed) {
+        this.metadataDirty = true;
+      } else {
+        await this.source.write(this.gd[gdIndex] * SECTOR + (grain % n) * 4, bytes);
+        if (this.rgd && this.rgd[gdIndex] !== 0) {
+          await this.source.write(this.rgd[gdIndex] * SECTOR + (grain % n) * 4, bytes);
+        }
+      }
+      i += count;
     }
-    gt[grain % n] = sector;
-    if (this.compressed) {
-      this.metadataDirty = true;
-      return;
-    }
-    const e = new Uint8Array(4);
-    writeU32LE(e, 0, sector);
-    await this.source.write(this.gd[gdIndex] * SECTOR + (grain % n) * 4, e);
-    if (this.rgd && this.rgd[gdIndex] !== 0)
-      await this.source.write(this.rgd[gdIndex] * SECTOR + (grain % n) * 4, e);
   }
 
   /**
