@@ -4,8 +4,6 @@
  * disk header with its parent locators, their one's-complement checksums and
  * the CHS geometry algorithm of the specification's appendix. All fields are
  * big-endian.
- * Deviation: a footer whose Data Offset is not all ones is read as the
- * offset of the dynamic header regardless of the disk type, as qemu does.
  */
 import {
   CorruptDataError,

@@ -254,17 +254,18 @@ export class VhdImage implements DiskImage {
     if (forceSize !== "on" && forceSize !== "off") {
       throw new InvalidArgumentError(`VHD force_size=${forceSize}: expected on or off`);
     }
-    let parent: VhdImage | undefined;
+    // What a differencing disk records about its parent (the parent is closed again at once).
+    let parent: { size: number; uniqueId: Uint8Array; timeStamp: number } | undefined;
     if (options.backingFile !== undefined) {
       if (subformat === "fixed") throw new InvalidArgumentError("a fixed VHD cannot have a parent");
       if (!options.openBacking)
         throw new InvalidArgumentError("creating a differencing VHD needs openBacking");
       const opened = await options.openBacking(options.backingFile, options.backingFormat, source.name);
+      await opened.close();
       if (!(opened instanceof VhdImage)) {
-        await opened.close();
         throw new UnsupportedError(`the parent of a differencing VHD must be a VHD, not ${opened.format}`);
       }
-      parent = opened;
+      parent = { size: opened.size, uniqueId: opened.footer.uniqueId, timeStamp: opened.footer.timeStamp };
     }
     const requested = options.size ?? parent?.size;
     if (requested === undefined || !Number.isSafeInteger(requested) || requested < 0) {
@@ -320,12 +321,11 @@ export class VhdImage implements DiskImage {
       headerVersion: 0x00010000,
       maxTableEntries,
       blockSize: DEFAULT_BLOCK_SIZE,
-      parentUniqueId: parent ? parent.footer.uniqueId : new Uint8Array(16),
-      parentTimeStamp: parent ? parent.footer.timeStamp : 0,
+      parentUniqueId: parent ? parent.uniqueId : new Uint8Array(16),
+      parentTimeStamp: parent ? parent.timeStamp : 0,
       parentUnicodeName: options.backingFile?.split(/[\\/]/).pop() ?? "",
       parentLocators: locators,
     };
-    await parent?.close();
     const batBytes = Math.ceil((maxTableEntries * 4) / SECTOR) * SECTOR;
     const footerBytes = encodeFooter(footer);
     await source.write(0, footerBytes);
