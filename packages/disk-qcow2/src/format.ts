@@ -18,6 +18,7 @@ import {
   COMPAT_LAZY_REFCOUNTS,
   COMPRESSION_DEFLATE,
   COMPRESSION_ZSTD,
+  featureNameTable,
   INCOMPAT_COMPRESSION,
   QCOW_MAGIC,
   type Qcow2Header,
@@ -116,6 +117,7 @@ function newHeader(options: CreateOptions, size: number): Qcow2Header {
     backingFile: options.backingFile,
     backingFormat: options.backingFile !== undefined ? options.backingFormat : undefined,
     featureNames: [],
+    extensions: version === 3 ? [featureNameTable()] : [],
   };
 }
 

@@ -5,13 +5,14 @@
  * "Header extensions" (backing file format name, feature name table) and
  * "Snapshots". All integers are big-endian.
  *
- * Deviation: unknown header extensions are kept as raw bytes only while the
- * header cluster is not rewritten; `serializeHeader` writes the extensions
- * this driver knows (backing format, feature name table). Bitmaps, full disk
- * encryption and external data file extensions are not interpreted.
+ * Header extensions other than the backing file format name are kept as raw
+ * bytes and written back unchanged when the header cluster is rewritten
+ * (`serializeHeader`); the bitmaps, full disk encryption and external data
+ * file extensions are not interpreted.
  */
 import {
   CorruptDataError,
+  InvalidArgumentError,
   readU16BE,
   readU32BE,
   readU64BE,
@@ -80,6 +81,13 @@ export interface Qcow2Header {
   /** The backing file name stored at backing_file_offset. */
   backingFile?: string;
   featureNames: FeatureName[];
+  /** Every header extension except the backing file format name, verbatim. */
+  extensions: HeaderExtension[];
+}
+
+export interface HeaderExtension {
+  type: number;
+  data: Uint8Array;
 }
 
 /** Reads a big-endian u64 that must fit a JS number, or reports `what` as corrupt. */
@@ -142,6 +150,7 @@ export function parseHeader(buf: Uint8Array, fileSize: number): Qcow2Header {
     headerLength: 72,
     compressionType: COMPRESSION_DEFLATE,
     featureNames: [],
+    extensions: [],
   };
   if (version === 3) {
     if (buf.length < 104) throw new CorruptDataError("qcow2: file too short for a version 3 header");
@@ -254,7 +263,10 @@ function parseExtensions(h: Qcow2Header, buf: Uint8Array, clusterSize: number): 
       throw new CorruptDataError("qcow2: header extension extends past the header cluster");
     if (type === EXT_BACKING_FORMAT) {
       h.backingFormat = decoder.decode(buf.subarray(data, data + len));
-    } else if (type === EXT_FEATURE_NAME_TABLE) {
+    } else {
+      h.extensions.push({ type, data: buf.slice(data, data + len) });
+    }
+    if (type === EXT_FEATURE_NAME_TABLE) {
       for (let e = data; e + 48 <= data + len; e += 48) {
         const raw = buf.subarray(e + 2, e + 48);
         const nul = raw.indexOf(0);
@@ -304,37 +316,47 @@ export function writeHeaderFields(h: Qcow2Header, buf: Uint8Array): void {
   }
 }
 
+/** The feature name table extension this driver writes into new version 3 images. */
+export function featureNameTable(): HeaderExtension {
+  const data = new Uint8Array(FEATURE_NAMES.length * 48);
+  FEATURE_NAMES.forEach((f, i) => {
+    data[i * 48] = f.type;
+    data[i * 48 + 1] = f.bit;
+    data.set(encoder.encode(f.name), i * 48 + 2);
+  });
+  return { type: EXT_FEATURE_NAME_TABLE, data };
+}
+
 /**
- * Serializes a complete header cluster for a new image: fixed fields, the
- * backing format and feature name table extensions, then the backing file
- * name (whose offset is filled into `h`).
+ * Serializes a complete header cluster: the fixed fields (over `fixed`, the
+ * image's current header bytes, when given), the backing format extension,
+ * `h.extensions`, then the backing file name (whose offset and size are
+ * filled into `h`).
  */
-export function serializeHeader(h: Qcow2Header, clusterSize: number): Uint8Array {
+export function serializeHeader(h: Qcow2Header, clusterSize: number, fixed?: Uint8Array): Uint8Array {
   const buf = new Uint8Array(clusterSize);
+  if (fixed) buf.set(fixed.subarray(0, h.headerLength));
   let off = h.headerLength;
+  const tooBig = () =>
+    new UnsupportedError("qcow2: header, extensions and backing file name do not fit in one cluster");
   const ext = (type: number, data: Uint8Array) => {
+    if (off + 16 + data.length > clusterSize) throw tooBig();
     writeU32BE(buf, off, type);
     writeU32BE(buf, off + 4, data.length);
     buf.set(data, off + 8);
     off += 8 + Math.ceil(data.length / 8) * 8;
   };
   if (h.backingFormat !== undefined) ext(EXT_BACKING_FORMAT, encoder.encode(h.backingFormat));
-  if (h.version === 3) {
-    const table = new Uint8Array(FEATURE_NAMES.length * 48);
-    FEATURE_NAMES.forEach((f, i) => {
-      table[i * 48] = f.type;
-      table[i * 48 + 1] = f.bit;
-      table.set(encoder.encode(f.name), i * 48 + 2);
-    });
-    ext(EXT_FEATURE_NAME_TABLE, table);
-  }
+  for (const e of h.extensions) ext(e.type, e.data);
   off += 8; // end-of-extensions marker (zeroes)
+  h.backingFileOffset = 0;
+  h.backingFileSize = 0;
   if (h.backingFile !== undefined) {
     const name = encoder.encode(h.backingFile);
-    if (name.length > MAX_BACKING_NAME)
-      throw new CorruptDataError("qcow2: backing file name longer than 1023 bytes");
-    if (off + name.length > clusterSize)
-      throw new UnsupportedError("qcow2: header does not fit in one cluster");
+    if (name.length > MAX_BACKING_NAME || name.length === 0) {
+      throw new InvalidArgumentError("qcow2: backing file name must be 1 to 1023 bytes long");
+    }
+    if (off + name.length > clusterSize) throw tooBig();
     buf.set(name, off);
     h.backingFileOffset = off;
     h.backingFileSize = name.length;

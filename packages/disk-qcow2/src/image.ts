@@ -69,6 +69,7 @@ import {
   parseSnapshots,
   type Qcow2Header,
   type SnapshotEntry,
+  serializeHeader,
   serializeSnapshots,
   writeHeaderFields,
 } from "./header.js";
@@ -657,6 +658,33 @@ export class Qcow2Image implements DiskImage {
       this.closed = true;
       await this.source.close();
       await this.backing?.close();
+    });
+  }
+
+  /**
+   * Rewrites the backing file reference only, like `qemu-img rebase -u`
+   * (`undefined` removes it). The backing image already open stays in use
+   * until the image is reopened.
+   */
+  setBackingFile(name: string | undefined, format?: string): Promise<void> {
+    return this.locked(async () => {
+      if (this.readOnly) throw new ReadOnlyError(`qcow2: ${this.source.name} is open read-only`);
+      const h = this.header;
+      const saved = { file: h.backingFile, format: h.backingFormat };
+      h.backingFile = name;
+      h.backingFormat = name === undefined ? undefined : format;
+      let cluster: Uint8Array;
+      try {
+        cluster = serializeHeader(h, this.clusterSize, this.headerRaw);
+      } catch (err) {
+        h.backingFile = saved.file;
+        h.backingFormat = saved.format;
+        throw err;
+      }
+      await this.flushMetadata();
+      await this.source.write(0, cluster);
+      this.headerRaw.set(cluster.subarray(0, this.headerRaw.length));
+      await this.source.flush();
     });
   }
 

@@ -131,6 +131,37 @@ describe.skipIf(!hasQemu)("images we write pass qemu-img check and compare", () 
     expect(info["backing-filename-format"]).toBe("qcow2");
   });
 
+  it("setBackingFile rewrites only the reference (rebase -u), keeping other header extensions", async () => {
+    const base = next();
+    qemuImg("create", "-f", "qcow2", base, "1M");
+    qemuIo(base, ["write -P 0x21 0 1M"]);
+    const copy = next();
+    qemuImg("convert", "-O", "raw", base, copy);
+    const p = next();
+    qemuImg("create", "-f", "qcow2", "-b", base, "-F", "qcow2", p, "1M");
+    qemuIo(p, ["write -P 0x22 4k 4k"]);
+    const img = await openImage(p);
+    await img.setBackingFile(copy, "raw");
+    await img.close();
+    let info = JSON.parse(qemuImg("info", "--output=json", p));
+    expect(info["backing-filename"]).toBe(copy);
+    expect(info["backing-filename-format"]).toBe("raw");
+    const model = new Uint8Array(1 << 20).fill(0x21);
+    model.fill(0x22, 4096, 8192);
+    expectContent(p, model);
+    expectClean(p);
+    // The feature name table qemu wrote is still there (qemu-img prints no error on unknown bits otherwise).
+    const again = await openImage(p);
+    expect(again.header.extensions.some((e) => e.type === 0x6803f857)).toBe(true);
+    await again.setBackingFile(undefined);
+    await again.close();
+    info = JSON.parse(qemuImg("info", "--output=json", p));
+    expect(info["backing-filename"]).toBeUndefined();
+    // qemu-io's write copied the rest of the 64 KiB cluster from the old backing file.
+    expectContent(p, new Uint8Array(1 << 20).fill(0x21, 0, 65536).fill(0x22, 4096, 8192));
+    expectClean(p);
+  });
+
   it("compressed writes (deflate) read back through qemu", async () => {
     const p = next();
     const size = 1 << 20;
