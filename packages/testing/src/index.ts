@@ -5,3 +5,11 @@ export { FakeGuestRam } from "./guest-ram.js";
 export { IrqRecorder } from "./irq-recorder.js";
 export { ManualClock } from "./manual-clock.js";
 export { createNetLink, MemoryNetEndpoint } from "./net-link.js";
+export {
+  type MappedDevice,
+  type PeerFixture,
+  type PeerOp,
+  type PeerRow,
+  peerMismatches,
+  replayPeerFixture,
+} from "./peer.js";
