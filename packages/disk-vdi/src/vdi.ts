@@ -322,7 +322,10 @@ export class VdiImage implements DiskImage {
     return mergeExtents(out);
   }
 
-  /** Checks the block map: every data block used once, and the allocated count right. */
+  /**
+   * Checks the block map: every data block used once, and the allocated count
+   * right (open already refused entries out of range).
+   */
   async check(): Promise<CheckResult> {
     const { cBlocks } = this.header;
     const used = new Uint8Array(cBlocks);
@@ -331,7 +334,7 @@ export class VdiImage implements DiskImage {
     for (const e of this.map) {
       if (!isAllocated(e)) continue;
       allocated++;
-      if (e >= cBlocks || used[e]) corruptions++;
+      if (used[e]) corruptions++;
       else used[e] = 1;
     }
     if (allocated !== this.header.cBlocksAllocated) corruptions++;
