@@ -44,6 +44,15 @@ async function expectSameAsQemu(p: string): Promise<void> {
   }
 }
 
+/** Our check() reports what qemu-img check reports, field by field. */
+async function expectCheckLikeQemu(p: string): Promise<void> {
+  const theirs = JSON.parse(qemuImg("check", "--output=json", p));
+  const img = await openImage(p, { readOnly: true });
+  const ours = await img.check();
+  await img.close();
+  expect(ours).toEqual(theirs);
+}
+
 describe.skipIf(!hasQemu)("reading images written by qemu", () => {
   for (const compat of ["0.10", "1.1"]) {
     for (const cs of [512, 4096, 65536, 2 * 1024 * 1024]) {
@@ -51,6 +60,7 @@ describe.skipIf(!hasQemu)("reading images written by qemu", () => {
         const p = fresh(`compat=${compat},cluster_size=${cs}`, cs > 65536 ? "8M" : "4M");
         scribble(p, cs);
         await expectSameAsQemu(p);
+        await expectCheckLikeQemu(p);
       });
     }
   }
@@ -76,6 +86,7 @@ describe.skipIf(!hasQemu)("reading images written by qemu", () => {
         const p = `${dir}/c${n++}.qcow2`;
         qemuImg("convert", "-c", "-O", "qcow2", "-o", `compression_type=${type},cluster_size=${cs}`, src, p);
         await expectSameAsQemu(p);
+        await expectCheckLikeQemu(p);
         const img = await openImage(p, { readOnly: true });
         const info = await img.info();
         expect(info["format-specific"]?.data["compression-type"]).toBe(type);
@@ -113,6 +124,7 @@ describe.skipIf(!hasQemu)("reading images written by qemu", () => {
     qemuImg("snapshot", "-c", "two", p);
     qemuIo(p, ["write -P 0x78 8k 4k"]);
     await expectSameAsQemu(p);
+    await expectCheckLikeQemu(p);
     const img = await openImage(p, { readOnly: true });
     const list = await img.listSnapshots();
     const theirs = JSON.parse(qemuImg("info", "--output=json", p)).snapshots;
@@ -127,6 +139,7 @@ describe.skipIf(!hasQemu)("reading images written by qemu", () => {
     const p = fresh("extended_l2=on,cluster_size=65536");
     qemuIo(p, ["write -P 0x61 0 3k", "write -P 0x62 6k 2k", "write -z 64k 64k", "write -P 0x63 130k 7k"]);
     await expectSameAsQemu(p);
+    await expectCheckLikeQemu(p);
     const img = await openImage(p, { readOnly: true });
     expect((await img.info())["format-specific"]?.data["extended-l2"]).toBe(true);
     await img.close();
