@@ -14,8 +14,10 @@
  * the instant MTIME reaches MTIMECMP. Registers can be accessed 4 bytes at a
  * time (either half of a 64-bit register) or 8 bytes at a time.
  *
- * Deviations: the spec leaves the MTIMECMP reset value unspecified; it resets
- * to all ones here so MTIP is low until software programs a compare. Accesses
+ * MTIMECMP resets to 0, as on QEMU (the spec leaves it unspecified), so MTIP
+ * is pending from reset until software programs a compare.
+ *
+ * Deviations: accesses
  * that are not naturally aligned, or that hit holes in the map, read as zero,
  * are ignored when written, and are reported to `onGuestError` (QEMU logs
  * them the same way). No SSWI device (ACLINT section 4).
@@ -99,7 +101,7 @@ export class Aclint implements MmioDevice, Snapshotable<AclintState> {
     this.lines = options.harts;
     this.events = options.events ?? {};
     this.msip = new Array<boolean>(n).fill(false);
-    this.mtimecmp = new Array<bigint>(n).fill(MASK64);
+    this.mtimecmp = new Array<bigint>(n).fill(0n);
     this.deadlines = new Array<TimerHandle | undefined>(n).fill(undefined);
     for (let h = 0; h < n; h++) this.updateTimer(h);
   }
