@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { hasFormat, img, QEMU, qemuImg, qemuIo, tempDir } from "./img-helpers.js";
 
 const { dir, cleanup } = tempDir();
-afterAll(cleanup);
+afterAll(cleanup, 60_000);
 const raw = join(dir, "a.raw");
 const other = join(dir, "b.raw");
 writeFileSync(raw, new Uint8Array(65536).fill(1));

@@ -22,7 +22,7 @@ const fixtures = readdirSync(FIXTURES)
   .filter((f) => f.endsWith(".info.json"))
   .map((f) => f.slice(0, -".info.json".length));
 const { dir, cleanup } = tempDir();
-afterAll(cleanup);
+afterAll(cleanup, 60_000);
 
 describe.each(fixtures)("fixture %s", (name) => {
   const format = name.split(".")[1];

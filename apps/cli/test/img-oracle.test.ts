@@ -92,7 +92,7 @@ function virtualSize(path: string, format: string): number {
 }
 
 const { dir, cleanup } = tempDir();
-afterAll(cleanup);
+afterAll(cleanup, 60_000);
 
 describe.skipIf(!QEMU).each(FORMATS.filter(hasFormat))("%s judged by qemu", (format) => {
   const canDiscard = DISCARDS.has(format);
