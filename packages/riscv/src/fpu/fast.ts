@@ -245,3 +245,70 @@ export function mulAdd32(a: number, b: number, c: number, rm: number, fl: FpFlag
   if (!(finiteNonzero(p) && finiteNonzero(s) && Number.isFinite(z))) return undefined;
   return narrow(roundToOdd(s, sumError(p, z, s)), rm, fl);
 }
+
+/** FCVT.D.S: exact, except NaNs (slow path: canonical NaN, NV for sNaN). */
+export function widen32(a: number): bigint | undefined {
+  const x = widen(a);
+  return Number.isNaN(x) ? undefined : toBits(x);
+}
+
+/** FCVT.S.D. */
+export function narrow64(a: bigint, rm: number, fl: FpFlags): number {
+  return narrow(a, rm, fl);
+}
+
+/** Rounds a finite x with |x| < 2^53 to an integer by `rm` (x - floor(x) is exact there). */
+function roundToInteger(x: number, rm: number): number {
+  const r = Math.floor(x);
+  const frac = x - r;
+  switch (rm) {
+    case RM_RTZ:
+      return Math.trunc(x);
+    case RM_RDN:
+      return r;
+    case RM_RUP:
+      return frac > 0 ? r + 1 : r;
+    case RM_RMM:
+      return frac > 0.5 || (frac === 0.5 && x > 0) ? r + 1 : r;
+    default:
+      return frac > 0.5 || (frac === 0.5 && r % 2 !== 0) ? r + 1 : r;
+  }
+}
+
+/** FCVT to an integer in [min, max] when |x| < 2^53 and the result is in range; NX when inexact. */
+function toInteger(x: number, min: number, max: number, rm: number, fl: FpFlags): number | undefined {
+  if (!(Math.abs(x) < 2 ** 53)) return undefined;
+  const r = roundToInteger(x, rm);
+  if (r < min || r > max) return undefined;
+  if (r !== x) fl.flags |= FLAG_NX;
+  return r + 0; // no -0
+}
+
+export function intFrom32(a: number, min: number, max: number, rm: number, fl: FpFlags): number | undefined {
+  return toInteger(widen(a), min, max, rm, fl);
+}
+
+export function intFrom64(a: bigint, min: number, max: number, rm: number, fl: FpFlags): number | undefined {
+  return toInteger(toNumber(a), min, max, rm, fl);
+}
+
+/** FCVT.D.W / FCVT.D.WU: every 32-bit integer is exact in binary64. */
+export function exactInt64(v: number): bigint {
+  return toBits(v);
+}
+
+/** FCVT.S.W / FCVT.S.WU in RNE through Math.fround (v is exact as a number). */
+export function int32ToF32(v: number, rm: number, fl: FpFlags): number | undefined {
+  if (rm !== RM_RNE) return undefined;
+  f32[0] = v;
+  if (f32[0] !== v) fl.flags |= FLAG_NX;
+  return u32[0];
+}
+
+/** FCVT.D.L / FCVT.D.LU in RNE: Number(bigint) rounds to nearest, ties to even (ECMA-262 21.1.1.1). */
+export function int64ToF64(v: bigint, rm: number, fl: FpFlags): bigint | undefined {
+  if (rm !== RM_RNE) return undefined;
+  const r = Number(v);
+  if (Math.abs(r) >= 2 ** 53 && BigInt(r) !== v) fl.flags |= FLAG_NX;
+  return toBits(r);
+}

@@ -13,7 +13,25 @@
  * Deviation: none known.
  */
 
-import { add32, add64, div32, div64, mul32, mul64, mulAdd32, mulAdd64, sqrt32, sqrt64 } from "./fast.js";
+import {
+  add32,
+  add64,
+  div32,
+  div64,
+  exactInt64,
+  int32ToF32,
+  int64ToF64,
+  intFrom32,
+  intFrom64,
+  mul32,
+  mul64,
+  mulAdd32,
+  mulAdd64,
+  narrow64,
+  sqrt32,
+  sqrt64,
+  widen32,
+} from "./fast.js";
 import {
   add,
   classify,
@@ -81,25 +99,27 @@ export function f32Classify(a: number): number {
 }
 /** FCVT.D.S (exact; rm has no effect). */
 export function f32ToF64(a: number, fl: FpFlags): bigint {
-  return convertFormat(S, D, b(a), 0, fl);
+  return widen32(a) ?? convertFormat(S, D, b(a), 0, fl);
 }
 export function f32ToI32(a: number, rm: number, fl: FpFlags): number {
-  return Number(toInt(S, INT32, b(a), rm, fl));
+  return intFrom32(a, -0x80000000, 0x7fffffff, rm, fl) ?? Number(toInt(S, INT32, b(a), rm, fl));
 }
 export function f32ToU32(a: number, rm: number, fl: FpFlags): number {
-  return Number(toInt(S, UINT32, b(a), rm, fl));
+  return intFrom32(a, 0, 0xffffffff, rm, fl) ?? Number(toInt(S, UINT32, b(a), rm, fl));
 }
 export function f32ToI64(a: number, rm: number, fl: FpFlags): bigint {
-  return toInt(S, INT64, b(a), rm, fl);
+  const r = intFrom32(a, -(2 ** 53), 2 ** 53, rm, fl);
+  return r === undefined ? toInt(S, INT64, b(a), rm, fl) : b(r);
 }
 export function f32ToU64(a: number, rm: number, fl: FpFlags): bigint {
-  return toInt(S, UINT64, b(a), rm, fl);
+  const r = intFrom32(a, 0, 2 ** 53, rm, fl);
+  return r === undefined ? toInt(S, UINT64, b(a), rm, fl) : b(r);
 }
 export function i32ToF32(v: number, rm: number, fl: FpFlags): number {
-  return Number(fromInt(S, b(v | 0), rm, fl));
+  return int32ToF32(v | 0, rm, fl) ?? Number(fromInt(S, b(v | 0), rm, fl));
 }
 export function u32ToF32(v: number, rm: number, fl: FpFlags): number {
-  return Number(fromInt(S, b(v >>> 0), rm, fl));
+  return int32ToF32(v >>> 0, rm, fl) ?? Number(fromInt(S, b(v >>> 0), rm, fl));
 }
 export function i64ToF32(v: bigint, rm: number, fl: FpFlags): number {
   return Number(fromInt(S, BigInt.asIntN(64, v), rm, fl));
@@ -148,29 +168,35 @@ export function f64Classify(a: bigint): number {
 }
 /** FCVT.S.D. */
 export function f64ToF32(a: bigint, rm: number, fl: FpFlags): number {
-  return Number(convertFormat(D, S, a, rm, fl));
+  return narrow64(a, rm, fl);
 }
 export function f64ToI32(a: bigint, rm: number, fl: FpFlags): number {
-  return Number(toInt(D, INT32, a, rm, fl));
+  return intFrom64(a, -0x80000000, 0x7fffffff, rm, fl) ?? Number(toInt(D, INT32, a, rm, fl));
 }
 export function f64ToU32(a: bigint, rm: number, fl: FpFlags): number {
-  return Number(toInt(D, UINT32, a, rm, fl));
+  return intFrom64(a, 0, 0xffffffff, rm, fl) ?? Number(toInt(D, UINT32, a, rm, fl));
 }
 export function f64ToI64(a: bigint, rm: number, fl: FpFlags): bigint {
-  return toInt(D, INT64, a, rm, fl);
+  const r = intFrom64(a, -(2 ** 53), 2 ** 53, rm, fl);
+  return r === undefined ? toInt(D, INT64, a, rm, fl) : b(r);
 }
 export function f64ToU64(a: bigint, rm: number, fl: FpFlags): bigint {
-  return toInt(D, UINT64, a, rm, fl);
+  const r = intFrom64(a, 0, 2 ** 53, rm, fl);
+  return r === undefined ? toInt(D, UINT64, a, rm, fl) : b(r);
 }
-export function i32ToF64(v: number, rm: number, fl: FpFlags): bigint {
-  return fromInt(D, b(v | 0), rm, fl);
+/** FCVT.D.W: exact; `rm` and `fl` are accepted for a uniform signature. */
+export function i32ToF64(v: number, _rm: number, _fl: FpFlags): bigint {
+  return exactInt64(v | 0);
 }
-export function u32ToF64(v: number, rm: number, fl: FpFlags): bigint {
-  return fromInt(D, b(v >>> 0), rm, fl);
+/** FCVT.D.WU: exact; `rm` and `fl` are accepted for a uniform signature. */
+export function u32ToF64(v: number, _rm: number, _fl: FpFlags): bigint {
+  return exactInt64(v >>> 0);
 }
 export function i64ToF64(v: bigint, rm: number, fl: FpFlags): bigint {
-  return fromInt(D, BigInt.asIntN(64, v), rm, fl);
+  const x = BigInt.asIntN(64, v);
+  return int64ToF64(x, rm, fl) ?? fromInt(D, x, rm, fl);
 }
 export function u64ToF64(v: bigint, rm: number, fl: FpFlags): bigint {
-  return fromInt(D, BigInt.asUintN(64, v), rm, fl);
+  const x = BigInt.asUintN(64, v);
+  return int64ToF64(x, rm, fl) ?? fromInt(D, x, rm, fl);
 }
