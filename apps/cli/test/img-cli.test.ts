@@ -183,6 +183,33 @@ describe("create and sizes", () => {
   });
 });
 
+describe("option syntax and size printing, next to qemu-img", () => {
+  it.each([512, 1000, 1024, 1536, 1023 * 1024, 1000 * 1024, 1.5 * 2 ** 20, 2 ** 30 + 512, 3 * 2 ** 40])(
+    "virtual size of %i bytes prints like qemu-img",
+    async (size) => {
+      const path = join(dir, `print-${size}.raw`);
+      expect(await img("create", "-q", "-f", "raw", path, String(size))).toMatchObject({ code: 0 });
+      const line = (text: string) => text.split("\n").find((l) => l.startsWith("virtual size:"));
+      const ours = line((await img("info", "-f", "raw", path)).stdout);
+      expect(ours).toMatch(/^virtual size: [\d.]+ [KMGT]?i?B \(\d+ bytes\)$/);
+      if (QEMU) expect(ours).toBe(line(qemuImg("info", "-f", "raw", path).stdout));
+    },
+  );
+
+  it.each([
+    ["grouped short options", ["info", "-Uf", "raw", "--output=json"]],
+    ["attached value", ["info", "-fraw", "--output", "json"]],
+    ["abbreviated long option", ["info", "--out=json", "-f", "raw"]],
+    ["options after the operand", ["info", "@FILE", "-f", "raw", "--output=json"]],
+  ])("%s parse like qemu-img's getopt", async (_, argv) => {
+    const args = argv.includes("@FILE") ? argv.map((a) => (a === "@FILE" ? raw : a)) : [...argv, raw];
+    const ours = await img(...args);
+    expect(ours.code).toBe(0);
+    expect(JSON.parse(ours.stdout)).toMatchObject({ format: "raw", "virtual-size": 65536 });
+    if (QEMU) expect(qemuImg(...args).code).toBe(0);
+  });
+});
+
 describe("convert output", () => {
   it("-p draws progress on stderr and keeps stdout clean", async () => {
     const r = await img("convert", "-p", "-f", "raw", "-O", "raw", raw, join(dir, "p.raw"));
