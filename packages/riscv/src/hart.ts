@@ -105,6 +105,8 @@ const PMP_W = 2;
 const PMP_X = 4;
 const PMP_L = 0x80;
 const PMP_ENTRIES = 16;
+/** Decoded pages kept at most (64 MiB of decoded instructions). */
+const MAX_CODE_PAGES = 4096;
 const MISA_EXTENSIONS = "ACDFIMSU";
 const INTERRUPT_ORDER = [C.IRQ_M_EXT, C.IRQ_M_SOFT, C.IRQ_M_TIMER, C.IRQ_S_EXT, C.IRQ_S_SOFT, C.IRQ_S_TIMER];
 const NAN_BOX_HI = -1;
@@ -146,7 +148,8 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
   readonly fl = new Int32Array(32);
   readonly fh = new Int32Array(32);
 
-  private pcValue = 0;
+  /** Starts as NaN so V8 gives the field a double representation from the first store. */
+  private pcValue = Number.NaN;
   private privLevel = C.PRV_M;
   /** Privilege used for loads/stores (MPRV applied). */
   private dpriv = C.PRV_M;
@@ -188,8 +191,8 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
   private frm = 0;
   /** Accrued FP exception flags; the FPU ORs into `.flags`. */
   private readonly fflags = { flags: 0 };
-  /** Retired instructions (also the cycle count). */
-  private instret = 0;
+  /** Retired instructions (also the cycle count); -0 gives the field a double representation. */
+  private instret = -0;
   private cycleDelta = 0n;
   private instretDelta = 0n;
   private readonly pmpcfg = new Uint8Array(PMP_ENTRIES);
@@ -819,6 +822,11 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
   private codePage(ppn: number): Int32Array {
     let page = this.codePages.get(ppn);
     if (page === undefined) {
+      if (this.codePages.size >= MAX_CODE_PAGES) {
+        // Bound the cache (16 KiB per page): start over rather than track usage.
+        this.codePages.clear();
+        this.itlb.flush();
+      }
       page = new Int32Array(4096);
       this.codePages.set(ppn, page);
       const w = this.wtlb;
