@@ -3,11 +3,12 @@
  * Clusters Descriptor" and the compression_type header field): raw deflate
  * (RFC 1951, no zlib or gzip wrapper) and zstd frames.
  *
- * Deviation: zstd is read only. No maintained pure JS/WASM zstd encoder fits a
- * browser-safe, synchronous library here, so compressing into a zstd image
- * throws UnsupportedError.
+ * Decoding uses fflate (deflate) and fzstd (zstd), both pure JS. zstd
+ * encoding uses the zstd library compiled to WebAssembly
+ * (@hpcc-js/wasm-zstd), loaded on first use so deflate-only users never pay
+ * for it.
  */
-import { CorruptDataError, UnsupportedError } from "@backplane/core";
+import { CorruptDataError } from "@backplane/core";
 import { deflateSync, inflateSync } from "fflate";
 import { decompress as zstdDecompress } from "fzstd";
 import { COMPRESSION_DEFLATE } from "./header.js";
@@ -55,11 +56,16 @@ function zstdFrame(data: Uint8Array): Uint8Array {
   return data.subarray(0, off);
 }
 
+let zstdEncoder: Promise<{ compress(data: Uint8Array, level?: number): Uint8Array }> | undefined;
+
 /** Compresses one cluster, or returns undefined when compression does not save space. */
-export function compressCluster(type: number, data: Uint8Array): Uint8Array | undefined {
-  if (type !== COMPRESSION_DEFLATE) {
-    throw new UnsupportedError("qcow2: writing zstd-compressed clusters is not supported");
+export async function compressCluster(type: number, data: Uint8Array): Promise<Uint8Array | undefined> {
+  let packed: Uint8Array;
+  if (type === COMPRESSION_DEFLATE) {
+    packed = deflateSync(data, { level: 6 });
+  } else {
+    zstdEncoder ??= import("@hpcc-js/wasm-zstd").then((m) => m.Zstd.load());
+    packed = (await zstdEncoder).compress(data, 3);
   }
-  const packed = deflateSync(data, { level: 6 });
   return packed.length < data.length ? packed : undefined;
 }

@@ -570,8 +570,8 @@ export class Qcow2Image implements DiskImage {
   }
 
   /**
-   * Writes one whole guest cluster compressed (deflate; as `qemu-img convert -c`
-   * does). Data that does not shrink is stored uncompressed. `data` is one
+   * Writes one whole guest cluster compressed with the image's
+   * compression_type (deflate or zstd), as `qemu-img convert -c` does. Data that does not shrink is stored uncompressed. `data` is one
    * cluster, or the rest of the disk for the last cluster.
    */
   writeCompressed(offset: number, data: Uint8Array): Promise<void> {
@@ -581,12 +581,9 @@ export class Qcow2Image implements DiskImage {
       if (offset % cs !== 0 || (data.length !== cs && offset + data.length !== this.header.size)) {
         throw new InvalidArgumentError("qcow2: compressed writes cover exactly one cluster");
       }
-      if (this.header.compressionType === COMPRESSION_ZSTD) {
-        throw new UnsupportedError("qcow2: writing zstd-compressed clusters is not supported");
-      }
       const full = new Uint8Array(cs);
       full.set(data);
-      const packed = compressCluster(this.header.compressionType, full);
+      const packed = await compressCluster(this.header.compressionType, full);
       const gc = offset / cs;
       if (!packed) {
         await this.writeCluster(gc, 0, data);
