@@ -13,6 +13,7 @@ import { hasQemu, qemuCheck, rng, tempDir } from "./helpers.js";
 
 const LONG = process.env.BACKPLANE_LONG === "1";
 const SAMPLES = LONG ? Number.POSITIVE_INFINITY : 24;
+const LONG_TIMEOUT = LONG ? 1_800_000 : undefined;
 
 const { dir, cleanup } = tempDir();
 afterAll(cleanup);
@@ -116,6 +117,6 @@ describe.skipIf(!hasQemu)("a crash after any write leaves no corruption", () => 
         expect(c.status, `after ${n}/${log.length} writes: ${JSON.stringify(c.json)}`).not.toBe(2);
         expect(c.json.corruptions ?? 0, `after ${n} writes`).toBe(0);
       }
-    });
+    }, LONG_TIMEOUT);
   }
 });
