@@ -1,0 +1,233 @@
+/**
+ * A RISC-V `virt` machine composed from Backplane packages: RAM, a mask ROM
+ * with the reset vector, one RV64GC hart and the devices of a board table
+ * (board.ts), wired to the hart's interrupt inputs and a scheduler run loop.
+ * Time is virtual by default (guest time follows retired instructions, so
+ * runs are reproducible) or host time.
+ *
+ * Deviation: one hart (`-smp 1`). A reset request from the test device stops
+ * the machine like a poweroff (QEMU resets and reruns).
+ */
+
+import { Aclint } from "@backplane/aclint";
+import type { CharBackend, Timers } from "@backplane/core";
+import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
+import { type DeviceTree, parseBlob, toBlob } from "@backplane/fdt";
+import { AddressSpace, type Ram } from "@backplane/memory";
+import { Hart, IRQ_M_SOFT, IRQ_M_TIMER, ISA_STRING, loadElf } from "@backplane/riscv";
+import {
+  HostClock,
+  type HostServices,
+  type HostTimeSource,
+  RunLoop,
+  TimerQueue,
+  VirtualClock,
+} from "@backplane/scheduler";
+import { Syscon } from "@backplane/syscon";
+import { type Board, VIRT_BOARD } from "./board.js";
+import { dtbAddress, imageKind, initrdStart, kernelStart, resetVector } from "./boot.js";
+import { buildDeviceTree, setChosen } from "./device-tree.js";
+
+export interface VirtMachineOptions {
+  /** The board table (default {@link VIRT_BOARD}: QEMU virt with 128 MiB). */
+  board?: Board;
+  /** Host side of the first UART (the console). */
+  console?: CharBackend;
+  /** Host timer in nanoseconds for host-time mode; virtual time when absent. */
+  hostTime?: HostTimeSource;
+  /** Virtual time per retired instruction (default 10 ns). */
+  nsPerInstruction?: number;
+  /** Host services for {@link VirtMachine.run} (sleep and yield). */
+  host?: HostServices;
+}
+
+/** What to boot, like QEMU's -bios/-kernel/-initrd/-append/-dtb. */
+export interface BootImages {
+  /** Firmware run first at the start of RAM; absent = `-bios none`. */
+  bios?: Uint8Array;
+  /** An ELF, a Linux RISC-V Image or a raw binary. */
+  kernel?: Uint8Array;
+  initrd?: Uint8Array;
+  /** Kernel command line. */
+  append?: string;
+  /** A device tree blob to use instead of the generated one. */
+  dtb?: Uint8Array;
+}
+
+/** Where {@link VirtMachine.boot} put things. */
+export interface BootLayout {
+  /** First instruction after the reset vector. */
+  start: number;
+  firmware?: { start: number; end: number };
+  kernel?: { start: number; end: number; entry: number };
+  initrd?: { start: number; end: number };
+  dtb: { start: number; end: number };
+}
+
+/** How a run ended. */
+export interface ExitStatus {
+  /** The test device's process-style status: 0 for pass, the failure code otherwise (QEMU's exit status). */
+  code: number;
+  /** True when the guest asked for a reset rather than a poweroff. */
+  reset: boolean;
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+export class VirtMachine {
+  readonly board: Board;
+  readonly bus: AddressSpace;
+  readonly ram: Ram;
+  readonly hart: Hart;
+  readonly clock: VirtualClock | HostClock;
+  readonly timers: TimerQueue;
+  readonly loop: RunLoop;
+  /** The CLINT, when the board has one. */
+  readonly clint: Aclint | undefined;
+  private exit: ExitStatus | undefined;
+
+  constructor(options: VirtMachineOptions = {}) {
+    const board = options.board ?? VIRT_BOARD;
+    this.board = board;
+    this.bus = new AddressSpace();
+    this.ram = this.bus.addRam("ram", board.ram.base, board.ram.size);
+    this.clock = options.hostTime ? new HostClock(options.hostTime) : new VirtualClock();
+    this.timers = new TimerQueue(this.clock);
+    let clint: Aclint | undefined;
+    this.hart = new Hart({
+      bus: this.bus,
+      resetPc: board.mrom.base,
+      time: () => (clint ? clint.mtime() : BigInt(Math.floor(this.clock.now() / 100))),
+    });
+    for (const device of board.devices) {
+      switch (device.kind) {
+        case "clint":
+          clint = new Aclint({
+            timers: this.timers as Timers,
+            harts: [{ msip: this.hart.irqLine(IRQ_M_SOFT), mtip: this.hart.irqLine(IRQ_M_TIMER) }],
+          });
+          this.bus.addDevice("clint", device.base, clint);
+          break;
+        case "syscon":
+          this.bus.addDevice(
+            "test",
+            device.base,
+            new Syscon({
+              events: {
+                onPowerOff: (status) => this.finish({ code: status >>> 1, reset: false }),
+                onReset: () => this.finish({ code: 0, reset: true }),
+              },
+            }),
+          );
+          break;
+        default:
+          throw new UnsupportedError(`board device kind ${device.kind} is not available yet`);
+      }
+    }
+    this.clint = clint;
+    this.loop = new RunLoop({
+      hart: this.hart,
+      timers: this.timers,
+      clock: this.clock,
+      nsPerInstruction: options.nsPerInstruction,
+      host: options.host,
+    });
+  }
+
+  /** Set once the guest powered off or asked for a reset. */
+  get exitStatus(): ExitStatus | undefined {
+    return this.exit;
+  }
+
+  private finish(status: ExitStatus): void {
+    if (this.exit === undefined) this.exit = status;
+    this.loop.stop();
+  }
+
+  /**
+   * Loads firmware, kernel, initrd and device tree as QEMU's virt board does
+   * and writes the reset vector. Throws typed errors for images that are not
+   * RISC-V or do not fit in RAM.
+   */
+  boot(images: BootImages): BootLayout {
+    const { ram } = this.board;
+    const ramEnd = ram.base + ram.size;
+    const layout: Partial<BootLayout> = {};
+    const place = (what: string, image: Uint8Array, at: number): { start: number; end: number } => {
+      if (at < ram.base || at + image.length > ramEnd) {
+        throw new InvalidArgumentError(
+          `${what} (${image.length} bytes at ${hex(at)}) does not fit in ${ram.size / 1024 / 1024} MiB of RAM at ${hex(ram.base)}`,
+        );
+      }
+      this.ram.bytes.set(image, at - ram.base);
+      return { start: at, end: at + image.length };
+    };
+    const loadImage = (
+      what: string,
+      image: Uint8Array,
+      at: number,
+    ): { start: number; end: number; entry: number } => {
+      if (imageKind(image) === "elf") {
+        const elf = loadElf(this.bus, image);
+        if (elf.xlen !== 64) throw new UnsupportedError(`${what} is a 32-bit ELF; the hart is RV64`);
+        let start = Number.POSITIVE_INFINITY;
+        let end = 0;
+        for (const s of elf.segments) {
+          start = Math.min(start, Number(s.address));
+          end = Math.max(end, Number(s.address) + s.memorySize);
+        }
+        return { start, end, entry: Number(elf.entry) };
+      }
+      const range = place(what, image, at);
+      return { ...range, entry: at };
+    };
+
+    let firmwareEnd = ram.base;
+    let start: number | undefined;
+    if (images.bios) {
+      const fw = loadImage("firmware", images.bios, ram.base);
+      layout.firmware = { start: fw.start, end: fw.end };
+      firmwareEnd = fw.end;
+      start = fw.entry;
+    }
+    let next = kernelStart(firmwareEnd, 64);
+    if (images.kernel) {
+      layout.kernel = loadImage("kernel", images.kernel, next);
+      next = layout.kernel.entry;
+      start ??= next;
+    }
+    if (images.initrd) {
+      if (!layout.kernel) throw new InvalidArgumentError("an initrd needs a kernel");
+      layout.initrd = place("initrd", images.initrd, initrdStart(layout.kernel.entry, ram.size));
+    }
+    if (start === undefined) throw new InvalidArgumentError("nothing to boot: give a kernel or firmware");
+
+    const tree: DeviceTree = images.dtb ? parseBlob(images.dtb) : this.deviceTree();
+    setChosen(tree, { bootargs: images.append, initrd: layout.initrd });
+    const blob = toBlob(tree);
+    const dtbAt = dtbAddress(ram.base, ram.size, blob.length);
+    layout.dtb = place("device tree", blob, dtbAt);
+
+    const rom = resetVector({ start, dtb: dtbAt, next, xlen: 64 });
+    this.bus.addRom("mrom", this.board.mrom.base, rom, this.board.mrom.size);
+    layout.start = start;
+    return layout as BootLayout;
+  }
+
+  /** The device tree generated from the board table (without /chosen boot arguments). */
+  deviceTree(): DeviceTree {
+    return buildDeviceTree(this.board, { isa: ISA_STRING, mmuType: "riscv,sv48" });
+  }
+
+  /** Runs until poweroff, `maxInstructions`, or an idle hart nothing can wake. */
+  runSync(maxInstructions?: number): ExitStatus | undefined {
+    this.loop.runSync(maxInstructions);
+    return this.exit;
+  }
+
+  /** Runs until the guest powers off (needs `host` services). */
+  async run(): Promise<ExitStatus> {
+    await this.loop.run();
+    return this.exit ?? { code: 0, reset: false };
+  }
+}
