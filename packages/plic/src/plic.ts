@@ -9,20 +9,24 @@
  *   0x200004 + 0x1000*ctx       claim (read) / complete (write)
  *
  * Interrupt IDs run from 1 to `numSources - 1`; ID 0 means "no interrupt".
- * Every source has a level-triggered gateway: while its line is high and no
- * request from it is in flight, it is pending. A claim returns the enabled
- * pending source with the highest priority (lowest ID on ties), clears its
- * pending bit and marks it in flight; it does not pend again until the
- * context writes its ID to the complete register. Each context drives one
- * output line, high while some enabled pending source has a priority above
- * the context's threshold. On QEMU virt, context 2*hart is the hart's M-mode
+ * Every source has a level-triggered gateway (spec chapter 1, "Interrupt
+ * Gateways"): the first assertion of its line sets its pending bit; a claim
+ * returns the enabled pending source with the highest priority (lowest ID on
+ * ties, whatever the threshold), clears its pending bit and marks it in
+ * flight; when the context writes the ID back to complete it, the source
+ * pends again if its line is still high. A line that drops before the claim
+ * leaves the request pending, as the spec says. Each context drives one output
+ * line, high while some enabled pending source has a priority above the
+ * context's threshold. On QEMU virt, context 2*hart is the hart's M-mode
  * (MEIP) and 2*hart+1 its S-mode (SEIP).
  *
- * Deviations: when a line drops before its request is claimed the pending
- * bit is cleared (QEMU does the same; the spec lets it stay pending), so
- * Linux never claims an interrupt whose device has nothing to report.
  * Completing an ID that is not enabled for the context, or not in flight, is
- * ignored (spec section 8) and reported to `onGuestError`.
+ * ignored ("Interrupt Completion") and reported to `onGuestError`.
+ *
+ * Where QEMU 7.2 differs, this follows the spec: QEMU does not re-pend a
+ * still-asserted source on completion (its devices re-assert on their next
+ * register access), lets the threshold gate claims, leaves enable bit 0
+ * writable and does not update its outputs on enable writes.
  */
 import {
   InvalidArgumentError,
@@ -243,8 +247,10 @@ export class Plic implements MmioDevice, IrqSink, Snapshotable<PlicState> {
   private setSourceLevel(src: number, high: boolean): void {
     if (this.level[src] === high) return;
     this.level[src] = high;
-    if (!this.inFlight[src]) this.pending[src] = high;
-    this.update();
+    if (high && !this.inFlight[src]) {
+      this.pending[src] = true;
+      this.update();
+    }
   }
 
   /** Best claimable source for `ctx` with priority above `floor`, or 0. */
