@@ -178,7 +178,7 @@ describe("corrupt VDI headers", () => {
       const b = Buffer.from(base);
       for (let k = 0; k < 4; k++) {
         x = (x * 1103515245 + 12345) >>> 0;
-        b[0x40 + (x % 0x1d0)] = x >>> 24;
+        b[k < 3 ? 0x40 + (x % 0x1d0) : 0x200 + (x % 16)] = x >>> 24; // header, block map
       }
       try {
         const img = await openBytes(b);

@@ -285,7 +285,7 @@ describe("corrupt VHD images", () => {
       const b = Buffer.from(base);
       for (let k = 0; k < 3; k++) {
         x = (x * 1103515245 + 12345) >>> 0;
-        const pos = x % 1536;
+        const pos = x % 2048; // footer copy, dynamic header, BAT
         b[pos] = x >>> 24;
       }
       fixChecksum(b, 0, 512, 64);

@@ -281,7 +281,7 @@ describe("corrupt VMDK images", () => {
   });
 
   for (const sub of ["monolithicSparse", "streamOptimized"]) {
-    it(`random ${sub} header mutations give a typed error or an image that reads`, async () => {
+    it(`random ${sub} header and metadata mutations give a typed error or an image that reads`, async () => {
       const base = await sparseBytes(sub);
       const count = process.env.BACKPLANE_LONG ? 2000 : 60;
       let x = 777;
@@ -289,7 +289,8 @@ describe("corrupt VMDK images", () => {
         const b = Buffer.from(base);
         for (let k = 0; k < 3; k++) {
           x = (x * 1103515245 + 12345) >>> 0;
-          b[x % 80] = x >>> 24;
+          // The header, then anywhere: descriptor, grain directory and tables, markers, grains.
+          b[k === 0 ? x % 80 : x % b.length] = x >>> 24;
         }
         if (sub === "streamOptimized") b.copy(b, b.length - 1024, 0, 80);
         try {
@@ -297,6 +298,7 @@ describe("corrupt VMDK images", () => {
           const buf = new Uint8Array(Math.min(img.size, 2 * MiB));
           await img.read(0, buf);
           await img.blockStatus(0, Math.min(img.size, 64 * MiB));
+          await img.check();
           await img.close();
         } catch (e) {
           expect(e).toBeInstanceOf(BackplaneError);
