@@ -12,6 +12,7 @@ export {
 } from "./chain.js";
 export { type CopyOptions, type CopyResult, copyImage } from "./copy.js";
 export { BackingChainError } from "./errors.js";
+export { randomUuid, readBacking, readExact } from "./io.js";
 export { MemoryByteSource, type MemoryByteSourceOptions } from "./memory-source.js";
 export { CowOverlay, type CowOverlayOptions } from "./overlay.js";
 export {

@@ -1,6 +1,6 @@
 /** `img convert`, `img commit` and `img rebase`: the commands that copy data between images. */
 import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
-import { copyImage, type DiskImage, defaultRegistry, isZero } from "@backplane/disk";
+import { copyImage, type DiskImage, defaultRegistry, isZero, readBacking } from "@backplane/disk";
 import { createDiskFile, openDiskFile, resolveBackingPath } from "@backplane/host-node";
 import { Options, parseArgs, parseKeyValues, UsageError } from "./args.js";
 import { firstDifference, type Io, withImage } from "./common.js";
@@ -123,13 +123,6 @@ export async function commit(argv: string[], io: Io): Promise<number> {
   });
 }
 
-/** Reads `dest.length` bytes of `image` at `offset`, zeroes past its end. */
-async function readPadded(image: DiskImage | undefined, offset: number, dest: Uint8Array): Promise<void> {
-  const n = image ? Math.max(0, Math.min(dest.length, image.size - offset)) : 0;
-  if (image && n > 0) await image.read(offset, dest.subarray(0, n));
-  dest.fill(0, n);
-}
-
 export async function rebase(argv: string[], io: Io): Promise<number> {
   const opts = new Options(
     parseArgs(argv, {
@@ -184,8 +177,8 @@ async function keepContents(
     if (e.data || e.zero) continue;
     for (let off = e.start; off < e.start + e.length; off += chunk) {
       const n = Math.min(chunk, e.start + e.length - off);
-      await readPadded(image.backing, off, oldBuf.subarray(0, n));
-      await readPadded(newBacking, off, newBuf.subarray(0, n));
+      await readBacking(image.backing, off, oldBuf.subarray(0, n));
+      await readBacking(newBacking, off, newBuf.subarray(0, n));
       const a = oldBuf.subarray(0, n);
       const b = newBuf.subarray(0, n);
       if (firstDifference(a, b) >= 0) {
