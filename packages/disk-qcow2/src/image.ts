@@ -721,8 +721,8 @@ export class Qcow2Image implements DiskImage {
       this.header.size = size;
       await this.writeHeader();
       if (size > old) {
-        // New space must read as zeroes: the old last cluster's tail and any longer backing file.
-        const end = this.backing ? size : Math.min(size, Math.ceil(old / cs) * cs);
+        // New space must read as zeroes: the old last cluster's tail and what a longer backing file holds there.
+        const end = Math.min(size, Math.max(Math.ceil(old / cs) * cs, this.backing?.size ?? 0));
         if (end > old) await this.zeroRange(old, end - old);
         await this.flushMetadata();
       }
@@ -838,8 +838,8 @@ export class Qcow2Image implements DiskImage {
         copy.set(this.l1);
         await this.source.write(l1Off, copy);
       }
-      let id = 1;
-      while (this.snapshotTable.some((s) => s.id === String(id))) id++;
+      // Like QEMU: one more than the largest numeric id in use.
+      const id = 1 + this.snapshotTable.reduce((m, s) => Math.max(m, Number.parseInt(s.id, 10) || 0), 0);
       const entry: SnapshotEntry = {
         l1TableOffset: l1Off,
         l1Size: this.header.l1Size,

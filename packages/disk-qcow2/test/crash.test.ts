@@ -104,19 +104,23 @@ describe.skipIf(!hasQemu)("a crash after any write leaves no corruption", () => 
     ],
   ];
   for (const [i, [label, options]] of cases.entries()) {
-    it(label, async () => {
-      const { initial, log, tableMoved } = await scenario(options, 11 + i);
-      if (label.includes("growth")) expect(tableMoved).toBe(true);
-      const points = new Set<number>([log.length]);
-      const step = Math.max(1, Math.floor(log.length / Math.min(SAMPLES, log.length)));
-      for (let n = 0; n <= log.length; n += step) points.add(n);
-      const path = `${dir}/crash${i}.qcow2`;
-      for (const n of points) {
-        writeFileSync(path, await replay(initial, log, n));
-        const c = qemuCheck(path);
-        expect(c.status, `after ${n}/${log.length} writes: ${JSON.stringify(c.json)}`).not.toBe(2);
-        expect(c.json.corruptions ?? 0, `after ${n} writes`).toBe(0);
-      }
-    }, LONG_TIMEOUT);
+    it(
+      label,
+      async () => {
+        const { initial, log, tableMoved } = await scenario(options, 11 + i);
+        if (label.includes("growth")) expect(tableMoved).toBe(true);
+        const points = new Set<number>([log.length]);
+        const step = Math.max(1, Math.floor(log.length / Math.min(SAMPLES, log.length)));
+        for (let n = 0; n <= log.length; n += step) points.add(n);
+        const path = `${dir}/crash${i}.qcow2`;
+        for (const n of points) {
+          writeFileSync(path, await replay(initial, log, n));
+          const c = qemuCheck(path);
+          expect(c.status, `after ${n}/${log.length} writes: ${JSON.stringify(c.json)}`).not.toBe(2);
+          expect(c.json.corruptions ?? 0, `after ${n} writes`).toBe(0);
+        }
+      },
+      LONG_TIMEOUT,
+    );
   }
 });

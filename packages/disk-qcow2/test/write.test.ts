@@ -206,6 +206,25 @@ describe.skipIf(!hasQemu)("images we write pass qemu-img check and compare", () 
     expect(JSON.parse(qemuImg("info", "--output=json", p))["virtual-size"]).toBe(3 << 20);
   });
 
+  it("resize: growing over a longer backing file reads zeroes, not the backing data", async () => {
+    const base = next();
+    qemuImg("create", "-f", "qcow2", base, "4M");
+    qemuIo(base, ["write -P 0x66 0 4M"]);
+    const p = next();
+    for (const compat of ["0.10", "1.1"]) {
+      const img = await createImage(
+        p,
+        1 << 20,
+        { compat, cluster_size: "65536" },
+        { file: base, format: "qcow2" },
+      );
+      await img.resize(3 << 20);
+      await img.close();
+      expectClean(p);
+      expectContent(p, new Uint8Array(3 << 20).fill(0x66, 0, 1 << 20));
+    }
+  });
+
   it("internal snapshots: create, list, apply, delete, judged by qemu-img", async () => {
     const p = next();
     const size = 2 << 20;
