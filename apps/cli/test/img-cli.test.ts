@@ -313,6 +313,24 @@ describe.skipIf(!QEMU || !hasFormat("qcow2"))("chain commands judged by qemu-img
     expect(qemuImg("compare", "-F", "raw", path, expected).code).toBe(0);
   });
 
+  it("snapshot -l and info print qemu-made snapshots like qemu-img", async () => {
+    const path = join(dir, "snaplist.qcow2");
+    qemuImg("create", "-q", "-f", "qcow2", path, "1M");
+    qemuIo("qcow2", path, ["write -P 1 0 64k"]);
+    qemuImg("snapshot", "-c", "first", path);
+    qemuImg("snapshot", "-c", "second", path);
+    expect((await img("snapshot", "-l", path)).stdout).toBe(qemuImg("snapshot", "-l", path).stdout);
+    const stable = (t: string) => t.replace(/^disk size: .*$/m, "");
+    expect(stable((await img("info", path)).stdout)).toBe(stable(qemuImg("info", path).stdout));
+    const strip = (t: string) => {
+      const { "actual-size": _, ...rest } = JSON.parse(t);
+      return rest;
+    };
+    expect(strip((await img("info", "--output=json", path)).stdout)).toEqual(
+      strip(qemuImg("info", "--output=json", path).stdout),
+    );
+  });
+
   it("measure agrees with qemu-img for raw output", async () => {
     const ours = await img("measure", "--output=json", "-O", "raw", "--size", "1G");
     expect(JSON.parse(ours.stdout)).toEqual(
