@@ -5,16 +5,18 @@
  * Time is virtual by default (guest time follows retired instructions, so
  * runs are reproducible) or host time.
  *
- * Deviation: one hart (`-smp 1`). A reset request from the test device stops
+ * Deviation: one hart (`-smp 1`); virtio-mmio slots cannot be populated yet. A reset request from the test device stops
  * the machine like a poweroff (QEMU resets and reruns).
  */
 
 import { Aclint } from "@backplane/aclint";
-import type { CharBackend, Timers } from "@backplane/core";
-import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
+import type { CharBackend, IrqLine, WallClock } from "@backplane/core";
+import { InvalidArgumentError, NO_IRQ, UnsupportedError } from "@backplane/core";
 import { type DeviceTree, parseBlob, toBlob } from "@backplane/fdt";
+import { GoldfishRtc } from "@backplane/goldfish-rtc";
 import { AddressSpace, type Ram } from "@backplane/memory";
-import { Hart, IRQ_M_SOFT, IRQ_M_TIMER, ISA_STRING, loadElf } from "@backplane/riscv";
+import { Plic } from "@backplane/plic";
+import { Hart, IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, ISA_STRING, loadElf } from "@backplane/riscv";
 import {
   HostClock,
   type HostServices,
@@ -24,6 +26,7 @@ import {
   VirtualClock,
 } from "@backplane/scheduler";
 import { Syscon } from "@backplane/syscon";
+import { Uart16550 } from "@backplane/uart16550";
 import { type Board, VIRT_BOARD } from "./board.js";
 import { dtbAddress, imageKind, initrdStart, kernelStart, resetVector } from "./boot.js";
 import { buildDeviceTree, setChosen } from "./device-tree.js";
@@ -31,8 +34,10 @@ import { buildDeviceTree, setChosen } from "./device-tree.js";
 export interface VirtMachineOptions {
   /** The board table (default {@link VIRT_BOARD}: QEMU virt with 128 MiB). */
   board?: Board;
-  /** Host side of the first UART (the console). */
+  /** Host side of the first UART (the console); output is dropped and no input arrives without one. */
   console?: CharBackend;
+  /** Time of day for the RTC (default: the Unix epoch plus machine time, for reproducible runs). */
+  wallClock?: WallClock;
   /** Host timer in nanoseconds for host-time mode; virtual time when absent. */
   hostTime?: HostTimeSource;
   /** Virtual time per retired instruction (default 10 ns). */
@@ -74,6 +79,9 @@ export interface ExitStatus {
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
+/** A console with nobody at the other end. */
+const DISCONNECTED: CharBackend = { write() {}, read: () => 0, onReadable: () => () => {} };
+
 export class VirtMachine {
   readonly board: Board;
   readonly bus: AddressSpace;
@@ -84,6 +92,10 @@ export class VirtMachine {
   readonly loop: RunLoop;
   /** The CLINT, when the board has one. */
   readonly clint: Aclint | undefined;
+  /** The PLIC, when the board has one. */
+  readonly plic: Plic | undefined;
+  /** The UARTs, in board-table order; the first is the console. */
+  readonly uarts: readonly Uart16550[];
   private exit: ExitStatus | undefined;
 
   constructor(options: VirtMachineOptions = {}) {
@@ -99,14 +111,46 @@ export class VirtMachine {
       resetPc: board.mrom.base,
       time: () => (clint ? clint.mtime() : BigInt(Math.floor(this.clock.now() / 100))),
     });
+    // The PLIC comes first so that every other device can take its interrupt line.
+    let plic: Plic | undefined;
+    for (const device of board.devices) {
+      if (device.kind !== "plic") continue;
+      plic = new Plic({
+        contexts: [this.hart.irqLine(IRQ_M_EXT), this.hart.irqLine(IRQ_S_EXT)],
+        numSources: device.sources,
+      });
+      this.bus.addDevice("plic", device.base, plic);
+    }
+    const irq = (source: number): IrqLine => plic?.irqLine(source) ?? NO_IRQ;
+    const uarts: Uart16550[] = [];
+    const wallClock: WallClock = options.wallClock ?? { epochNs: () => BigInt(Math.floor(this.clock.now())) };
     for (const device of board.devices) {
       switch (device.kind) {
+        case "plic":
+          break;
         case "clint":
           clint = new Aclint({
-            timers: this.timers as Timers,
+            timers: this.timers,
             harts: [{ msip: this.hart.irqLine(IRQ_M_SOFT), mtip: this.hart.irqLine(IRQ_M_TIMER) }],
           });
           this.bus.addDevice("clint", device.base, clint);
+          break;
+        case "uart16550": {
+          const uart = new Uart16550({
+            char: uarts.length === 0 && options.console ? options.console : DISCONNECTED,
+            irq: irq(device.irq),
+            timers: this.timers,
+          });
+          uarts.push(uart);
+          this.bus.addDevice(`serial@${device.base.toString(16)}`, device.base, uart);
+          break;
+        }
+        case "goldfish-rtc":
+          this.bus.addDevice(
+            "rtc",
+            device.base,
+            new GoldfishRtc({ wallClock, timers: this.timers, irq: irq(device.irq) }),
+          );
           break;
         case "syscon":
           this.bus.addDevice(
@@ -120,10 +164,13 @@ export class VirtMachine {
             }),
           );
           break;
-        default:
-          throw new UnsupportedError(`board device kind ${device.kind} is not available yet`);
+        case "virtio-mmio":
+          // Slots stay empty (and out of the device tree) until a device is attached.
+          break;
       }
     }
+    this.plic = plic;
+    this.uarts = uarts;
     this.clint = clint;
     this.loop = new RunLoop({
       hart: this.hart,
