@@ -13,7 +13,9 @@
  * written after the refcount blocks (the L2 cache's `beforeStore`), the L1
  * table after the L2 tables, and references dropped by a rewrite are freed
  * only after the rewritten tables reached the file (`pendingFrees`). A writer
- * killed at any point therefore leaves at worst leaked clusters.
+ * killed at any point therefore leaves at worst leaked clusters. Each ordered
+ * step ends with a flush of the source (a write barrier), so the order holds
+ * on hosts that reorder unflushed writes too.
  *
  * Deviation: images with extended L2 entries are read only (subclusters are
  * read, not written). With lazy_refcounts the dirty bit is set while the image
@@ -21,7 +23,9 @@
  * for writing is repaired by rebuilding its refcounts. Snapshot create, apply
  * and delete update refcounts and COPIED flags in separate writes, as QEMU
  * does, so a crash inside one of them can leave a state `check` repairs.
- * Resizing an image that has snapshots is refused.
+ * Resizing an image that has snapshots is refused. Growing makes all new
+ * space read as zeroes, also the tail of a cluster cut by an earlier shrink
+ * (QEMU 7.2 shows that cluster's old bytes there).
  */
 import {
   CorruptDataError,
@@ -175,7 +179,11 @@ export class Qcow2Image implements DiskImage {
       options.l2CacheEntries ?? 32,
       (off) => this.loadTable(off, "L2 table"),
       (off, buf) => source.write(off, buf),
-      () => this.refcounts.cache.flush(),
+      async () => {
+        // Barrier: data and refcount increments are in the file before any L2 table links them.
+        await this.refcounts.cache.flush();
+        await source.flush();
+      },
     );
   }
 
@@ -613,6 +621,7 @@ export class Qcow2Image implements DiskImage {
     await this.refcounts.cache.flush();
     await this.l2Cache.flush();
     if (this.l1DirtyTo >= 0) {
+      await this.source.flush(); // barrier: L2 tables before the L1 entries that link them
       const from = this.l1DirtyFrom * 8;
       const to = (this.l1DirtyTo + 1) * 8;
       await this.source.write(this.header.l1TableOffset + from, this.l1.subarray(from, to));
@@ -620,6 +629,7 @@ export class Qcow2Image implements DiskImage {
       this.l1DirtyTo = -1;
     }
     if (this.pendingFrees.size > 0) {
+      await this.source.flush(); // barrier: tables that dropped references before the refcounts drop
       const frees = [...this.pendingFrees];
       this.pendingFrees.clear();
       this.compressedTail = 0;
@@ -768,6 +778,7 @@ export class Qcow2Image implements DiskImage {
     const off = await this.refcounts.alloc(clusters);
     await this.refcounts.cache.flush();
     await this.source.write(off, l1);
+    await this.source.flush(); // barrier: the new L1 table before the header points at it
     const oldOff = this.header.l1TableOffset;
     const oldClusters = Math.ceil((this.header.l1Size * 8) / cs);
     this.header.l1TableOffset = off;
@@ -925,6 +936,7 @@ export class Qcow2Image implements DiskImage {
     if (clusters) {
       await this.refcounts.cache.flush();
       await this.source.write(off, bytes);
+      await this.source.flush(); // barrier: the new snapshot table before the header points at it
     }
     const oldOff = this.header.snapshotsOffset;
     const oldClusters = Math.ceil(this.snapshotTableBytes / cs);

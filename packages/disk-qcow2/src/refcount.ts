@@ -7,7 +7,8 @@
  * a byte are packed starting at the least significant bit, wider ones are
  * big-endian.
  *
- * Crash safety: a new refcount block is written (counting itself when it
+ * Crash safety (each step below is separated by a flush of the source, a
+ * write barrier): a new refcount block is written (counting itself when it
  * covers its own cluster) before the refcount table entry that links it, and
  * a grown refcount table with its blocks is written and counted before the
  * header points at it. Increments may therefore reach the file at any time;
@@ -222,6 +223,7 @@ export class Refcounts {
     }
     const off = c * this.clusterSize;
     await this.source.write(off, block);
+    await this.source.flush(); // barrier: the block is in the file before the table links it
     const entry = new Uint8Array(8);
     writeU64BE(entry, 0, BigInt(off));
     await this.source.write(this.layout.tableOffset + idx * 8, entry);
@@ -276,6 +278,7 @@ export class Refcounts {
     });
     await this.source.write(start * cs, tableBuf);
     await this.cache.flush();
+    await this.source.flush(); // barrier: table, blocks and counts are in the file before the header moves
     const old = this.layout;
     this.layout = { tableOffset: start * cs, tableClusters };
     this.table = newTable;
