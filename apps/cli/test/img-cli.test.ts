@@ -5,7 +5,7 @@
  * measure) judged by qemu-img. Cases needing qemu skip when it is absent.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { findFormat } from "@backplane/disk";
@@ -329,6 +329,48 @@ describe.skipIf(!QEMU || !hasFormat("qcow2"))("chain commands judged by qemu-img
     expect(strip((await img("info", "--output=json", path)).stdout)).toEqual(
       strip(qemuImg("info", "--output=json", path).stdout),
     );
+  });
+
+  it("check exit codes and counts match qemu-img on a leaked and a corrupted image; -r leaks repairs", async () => {
+    // Damage a fresh image's refcounts (qcow2 spec, "Header" and "Refcount blocks"): a leak is a
+    // refcount on an unused cluster inside the file, a corruption a zero refcount on the L1 table.
+    const damage = (path: string, kind: "leak" | "corrupt") => {
+      qemuImg("create", "-q", "-f", "qcow2", path, "1M");
+      qemuIo("qcow2", path, ["write -P 1 0 64k"]);
+      const bytes = new Uint8Array(readFileSync(path));
+      const view = new DataView(bytes.buffer);
+      const refTable = Number(view.getBigUint64(48));
+      const refBlock = Number(view.getBigUint64(refTable));
+      const clusters = bytes.length / 65536;
+      const cluster = kind === "leak" ? clusters : Number(view.getBigUint64(40)) / 65536;
+      view.setUint16(refBlock + 2 * cluster, kind === "leak" ? 1 : 0);
+      writeFileSync(path, kind === "leak" ? Uint8Array.from([...bytes, ...new Uint8Array(65536)]) : bytes);
+    };
+    const fields = (json: string) => {
+      const r = JSON.parse(json);
+      return [
+        r["check-errors"],
+        r.corruptions ?? 0,
+        r.leaks ?? 0,
+        r["total-clusters"],
+        r["allocated-clusters"],
+      ];
+    };
+    for (const [kind, code] of [
+      ["leak", 3],
+      ["corrupt", 2],
+    ] as const) {
+      const path = join(dir, `check-${kind}.qcow2`);
+      damage(path, kind);
+      const theirs = qemuImg("check", "--output=json", path);
+      expect(theirs.code).toBe(code);
+      const ours = await img("check", "--output=json", path);
+      expect(ours.code).toBe(code);
+      expect(fields(ours.stdout)).toEqual(fields(theirs.stdout));
+    }
+    const leaky = join(dir, "check-leak.qcow2");
+    expect((await img("check", "-r", "leaks", leaky)).code).toBe(0);
+    expect(qemuImg("check", leaky).code).toBe(0);
   });
 
   it("measure agrees with qemu-img for raw output", async () => {
