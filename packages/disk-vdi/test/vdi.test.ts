@@ -19,6 +19,9 @@ import {
   tempDir,
 } from "./helpers.js";
 
+/** A typed error class, as the corrupt-input cases expect them. */
+type ErrorClass = new (message: string) => BackplaneError;
+
 const MiB = 1 << 20;
 
 async function readAll(img: VdiImage): Promise<Uint8Array> {
@@ -150,7 +153,7 @@ async function openBytes(bytes: Uint8Array): Promise<VdiImage> {
 }
 
 describe("corrupt VDI headers", () => {
-  const cases: [string, (b: Buffer) => void, typeof BackplaneError][] = [
+  const cases: [string, (b: Buffer) => void, ErrorClass][] = [
     ["bad signature", (b) => b.writeUInt32LE(0x12345678, 0x40), CorruptDataError],
     ["version 0", (b) => b.writeUInt32LE(0x00000001, 0x44), UnsupportedError],
     ["differencing image", (b) => b.writeUInt32LE(4, 0x4c), UnsupportedError],

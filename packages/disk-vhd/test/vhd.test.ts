@@ -20,6 +20,9 @@ import {
 } from "../../disk-vdi/test/helpers.js";
 import { VhdImage, vpcFormat } from "../src/index.js";
 
+/** A typed error class, as the corrupt-input cases expect them. */
+type ErrorClass = new (message: string) => BackplaneError;
+
 const MiB = 1 << 20;
 
 async function readAll(img: VhdImage): Promise<Uint8Array> {
@@ -212,7 +215,7 @@ async function openBytes(bytes: Uint8Array): Promise<VhdImage> {
 }
 
 describe("corrupt VHD images", () => {
-  const cases: [string, (b: Buffer) => void, typeof BackplaneError][] = [
+  const cases: [string, (b: Buffer) => void, ErrorClass][] = [
     ["footer checksum", (b) => (b[b.length - 512 + 100] ^= 1), CorruptDataError],
     ["dynamic header checksum", (b) => (b[512 + 40] ^= 1), CorruptDataError],
     [

@@ -21,6 +21,9 @@ import {
 } from "../../disk-vdi/test/helpers.js";
 import { VmdkImage, vmdkFormat } from "../src/index.js";
 
+/** A typed error class, as the corrupt-input cases expect them. */
+type ErrorClass = new (message: string) => BackplaneError;
+
 const MiB = 1 << 20;
 const GiB = 1 << 30;
 
@@ -98,7 +101,9 @@ describe.skipIf(!hasQemu)("VMDK images made by qemu", () => {
       const img = await open(f);
       expect(img.size).toBe(qemuInfo(f)["virtual-size"]);
       const ext = (await img.info())["format-specific"]?.data.extents as unknown[];
-      expect(ext.length).toBe((qemuInfo(f) as QemuInfo)["format-specific"].data.extents.length);
+      expect(ext.length).toBe(
+        ((qemuInfo(f) as QemuInfo)["format-specific"].data.extents as unknown[]).length,
+      );
       for (const [i, s] of spots.entries()) {
         const len = Math.min(600 * 1024, img.size - s);
         const buf = new Uint8Array(len + 8192);
@@ -224,7 +229,7 @@ async function openBytes(bytes: Uint8Array): Promise<VmdkImage> {
 }
 
 describe("corrupt VMDK images", () => {
-  const cases: [string, (b: Buffer) => void, typeof BackplaneError][] = [
+  const cases: [string, (b: Buffer) => void, ErrorClass][] = [
     ["version 4", (b) => b.writeUInt32LE(4, 4), UnsupportedError],
     ["grain size not a power of two", (b) => b.writeUInt32LE(100, 20), CorruptDataError],
     ["absurd capacity", (b) => b.writeUInt32LE(0x7fffffff, 16), CorruptDataError],
