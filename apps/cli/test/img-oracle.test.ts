@@ -166,6 +166,31 @@ describe.skipIf(!QEMU).each(FORMATS.filter(hasFormat))("%s judged by qemu", (for
     },
   );
 
+  it("offsets beyond 4 GiB: qemu's writes read back, ours verify in qemu-io", async () => {
+    const path = join(dir, `big.${format}`);
+    expect(qemuImg("create", "-q", "-f", format, path, "6G").code).toBe(0);
+    const far = 5 * 2 ** 30 + 512;
+    qemuIo(format, path, [`write -P 0x42 ${far} 65536`]);
+    const image = await openDiskFile(path, { format });
+    const back = new Uint8Array(65536 + 1024);
+    await image.read(far - 512, back);
+    expect(back.subarray(0, 512).every((b) => b === 0)).toBe(true);
+    expect(back.subarray(512, 512 + 65536).every((b) => b === 0x42)).toBe(true);
+    expect(back.subarray(512 + 65536).every((b) => b === 0)).toBe(true);
+    const ours = 4 * 2 ** 30 + 100;
+    await image.write(ours, new Uint8Array(3000).fill(0x43));
+    await image.close();
+    // qemu-io exits non-zero when a pattern check fails.
+    expect(() =>
+      qemuIo(format, path, [
+        `read -P 0x43 ${ours} 3000`,
+        `read -P 0x42 ${far} 65536`,
+        `read -P 0 ${ours + 3000} 512`,
+      ]),
+    ).not.toThrow();
+    expect(qemuImg("check", "-f", format, path).code).toBe(UNCHECKABLE.has(format) ? 63 : 0);
+  });
+
   it("our convert to this format from qemu's raw image is equal and clean", async () => {
     const src = join(dir, `conv-src-${format}.raw`);
     expect(qemuImg("create", "-q", "-f", "raw", src, String(SIZE)).code).toBe(0);
