@@ -12,3 +12,4 @@ export {
 } from "./disk-file.js";
 export { FileByteSource, type FileOpenOptions, fileError, HostIoError } from "./file.js";
 export { type DownloadProgress, type HttpGetOptions, httpGet, NetworkError } from "./http-fetch.js";
+export { StdioCharBackend, type StdioOptions } from "./stdio.js";
