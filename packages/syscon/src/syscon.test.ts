@@ -5,7 +5,7 @@ import { Syscon, type SysconEvents } from "./index.js";
 function make() {
   const log: string[] = [];
   const events: SysconEvents = {
-    onPowerOff: (code) => log.push(`poweroff ${code}`),
+    onPowerOff: (code, status) => log.push(`poweroff ${status} ${code}`),
     onReset: () => log.push("reset"),
     onGuestError: () => log.push("guest error"),
   };
@@ -13,13 +13,13 @@ function make() {
 }
 
 describe("Syscon (SiFive test finisher)", () => {
-  it("reports pass, fail with code, and reset as QEMU's finisher does", () => {
+  it("reports pass, fail with its code, and reset", () => {
     const { dev, log } = make();
     dev.write(0, 4, 0x5555);
     dev.write(0, 4, 0x3333 | (7 << 16));
     dev.write(0, 4, 0x3333);
     dev.write(0, 4, 0x7777);
-    expect(log).toEqual(["poweroff 0", "poweroff 15", "poweroff 1", "reset"]);
+    expect(log).toEqual(["poweroff pass 0", "poweroff fail 7", "poweroff fail 0", "reset"]);
   });
 
   it("reads 0 so Linux's read-modify-write leaves the command intact", () => {
@@ -44,7 +44,7 @@ describe("Syscon (SiFive test finisher)", () => {
     const fresh = make();
     fresh.dev.loadState(structuredClone(dev.saveState()));
     fresh.dev.write(0, 4, 0x5555);
-    expect(fresh.log).toEqual(["poweroff 0"]);
+    expect(fresh.log).toEqual(["poweroff pass 0"]);
     expect(() => fresh.dev.loadState({ version: 2 } as never)).toThrow(UnsupportedError);
   });
 });

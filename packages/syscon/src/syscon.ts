@@ -33,11 +33,11 @@ export const SYSCON_SIZE = 0x1000;
 /** Hooks the machine implements; all default to no-ops. */
 export interface SysconEvents {
   /**
-   * The guest asked for poweroff. `exitCode` is 0 for FINISHER_PASS and
-   * `(code << 1) | 1` for FINISHER_FAIL, the process exit status QEMU uses,
-   * so it is never 0 for a failure.
+   * The guest asked for poweroff. `exitCode` is the process exit status QEMU
+   * uses: 0 for FINISHER_PASS, the failure code (bits 31:16) for
+   * FINISHER_FAIL, which may itself be 0, so `status` tells the two apart.
    */
-  onPowerOff?(exitCode: number): void;
+  onPowerOff?(exitCode: number, status: "pass" | "fail"): void;
   /** The guest asked for a system reset. */
   onReset?(): void;
   /** The guest wrote something the device does not implement. */
@@ -71,10 +71,10 @@ export class Syscon implements MmioDevice, Snapshotable<SysconState> {
     const code = (value >>> 16) & 0xffff;
     switch (status) {
       case FINISHER_PASS:
-        this.events.onPowerOff?.(0);
+        this.events.onPowerOff?.(0, "pass");
         break;
       case FINISHER_FAIL:
-        this.events.onPowerOff?.((code << 1) | 1);
+        this.events.onPowerOff?.(code, "fail");
         break;
       case FINISHER_RESET:
         this.events.onReset?.();

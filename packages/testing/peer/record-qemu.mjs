@@ -8,10 +8,11 @@
 //   ["r", addr, width]         read, recorded
 //   ["mip"]                    sample the mip CSR, recorded
 // Values may be numbers or "0x..." strings. The fixture gets the script plus
-// "results" (hex strings, one per recorded op) and the QEMU version.
+// "results" (hex strings, one per recorded op), "finished" (false when the
+// script powered the machine off), QEMU's "exitStatus" and the QEMU version.
 // Needs qemu-system-riscv64 and riscv64-unknown-elf-gcc (Debian packages
 // qemu-system-misc and gcc-riscv64-unknown-elf).
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -52,33 +53,28 @@ try {
     "-o",
     elf,
   ]);
-  const out = execFileSync(
+  const run = spawnSync(
     "qemu-system-riscv64",
-    [
-      "-M",
-      "virt",
-      "-smp",
-      "1",
-      "-m",
-      "64M",
-      "-bios",
-      "none",
-      "-display",
-      "none",
+    ["-M", "virt", "-smp", "1", "-m", "64M", "-bios", "none", "-display", "none"].concat([
       "-serial",
       "stdio",
       "-monitor",
       "none",
       "-kernel",
       elf,
-    ],
+    ]),
     { timeout: 30_000, encoding: "latin1" },
   );
+  if (run.status === null) throw new Error(`QEMU did not exit: ${run.error ?? run.signal}`);
+  const out = run.stdout;
   const results = [...out.matchAll(/^R ([0-9a-f]{16})$/gm)].map((m) => `0x${m[1]}`);
-  if (!/^END$/m.test(out)) throw new Error(`probe did not finish:\n${out}`);
+  // A script may power the machine off itself (the test finisher): then there is
+  // no END line and QEMU's exit status is the answer.
+  const finished = /^END$/m.test(out);
   const version = execFileSync("qemu-system-riscv64", ["--version"], { encoding: "utf8" }).split("\n")[0];
-  writeFileSync(fixturePath, `${JSON.stringify({ ...script, peer: version, results }, null, 1)}\n`);
-  console.log(`${results.length} results from ${version}`);
+  const fixture = { ...script, peer: version, results, finished, exitStatus: run.status };
+  writeFileSync(fixturePath, `${JSON.stringify(fixture, null, 1)}\n`);
+  console.log(`${results.length} results, exit status ${run.status}, from ${version}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -25,6 +25,10 @@ export interface PeerFixture {
   readonly results: readonly string[];
   /** The peer's version string. */
   readonly peer: string;
+  /** False when the script powered the machine off before its end. */
+  readonly finished?: boolean;
+  /** The peer process's exit status. */
+  readonly exitStatus?: number;
 }
 
 /** A device mapped at a guest-physical base address. */
