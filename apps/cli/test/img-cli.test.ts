@@ -50,6 +50,11 @@ const ERRORS: [string[], number, string][] = [
   [["compare", raw, missing], 2, `Could not open '${missing}': No such file or directory`],
   [["convert", "-O", "raw"], 1, "Must specify image file name"],
   [
+    ["convert", "-O", "raw", raw, join(dir, "nodir", "out.raw")],
+    1,
+    `Could not open '${join(dir, "nodir", "out.raw")}': No such file or directory`,
+  ],
+  [
     ["convert", "-S", "100", "-O", "raw", raw, join(dir, "y.raw")],
     1,
     "Invalid buffer size for sparse output specified.",

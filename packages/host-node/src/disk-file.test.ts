@@ -101,4 +101,11 @@ describe("createDiskFile", () => {
     expect(await readFile(path, "utf8")).toBe("REF\n");
     expect(await readdir(sub)).toEqual(["keep.img"]);
   });
+
+  it("names the requested path when its directory does not exist", async () => {
+    const path = join(dir, "no-such-dir", "x.img");
+    await expect(createDiskFile(path, "ref", {}, registry)).rejects.toThrow(
+      `Could not open '${path}': No such file or directory`,
+    );
+  });
 });

@@ -10,7 +10,7 @@
  */
 import { realpath, rm } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join } from "node:path";
-import { UnsupportedError } from "@backplane/core";
+import { type BackplaneError, UnsupportedError } from "@backplane/core";
 import {
   type BackingOpener,
   type CreateOptions,
@@ -105,7 +105,10 @@ export async function createDiskFile(
 ): Promise<DiskImage> {
   const driver = registry.get(format);
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${Date.now()}.tmp`);
-  const source = await FileByteSource.create(temp);
+  const source = await FileByteSource.create(temp).catch((err: unknown) => {
+    // Name the file the caller asked for, not the temporary one.
+    throw fileError(path, (err as BackplaneError).cause ?? err);
+  });
   try {
     const image = await driver.create(source, {
       ...options,
