@@ -59,7 +59,7 @@ describe("openDiskFile", () => {
     await symlink(join(dir, "x"), join(dir, "link-to-x"));
     await expect(openDiskFile(join(dir, "x"), { registry })).rejects.toBeInstanceOf(BackingChainError);
     await writeFile(join(dir, "p"), "REF\n./q");
-    await writeFile(join(dir, "q"), "REF\n../" + dir.split("/").pop() + "/p");
+    await writeFile(join(dir, "q"), `REF\n../${dir.split("/").pop()}/p`);
     await expect(openDiskFile(join(dir, "p"), { registry })).rejects.toThrow(/loop/);
   });
 
