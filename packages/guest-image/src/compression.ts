@@ -84,8 +84,11 @@ function reportingAs(inner: ReadableStream<Uint8Array>, what: string): ReadableS
         });
       }
     },
-    cancel(reason) {
-      return reader.cancel(reason);
+    async cancel(reason) {
+      // xz-decompress throws when cancelled after its decoder has finished (e.g.
+      // a tar reader stopping at the end-of-archive blocks, before the stream's
+      // end); the consumer no longer wants the data either way.
+      await reader.cancel(reason).catch(() => {});
     },
   });
 }

@@ -3,8 +3,8 @@
  * ("2.0\n"), `control.tar[.gz|.xz]` and `data.tar[.gz|.xz]`.
  *
  * Spec: deb(5) (format version 2.0) and the ar/tar/compression readers in
- * this package. Extraction pulls named regular files out of data.tar, stopping
- * as soon as all are found.
+ * this package. Extraction pulls regular files out of data.tar, by name
+ * (stopping as soon as all are found) or by a predicate on the path.
  * Left out: the old 0.939 format, signatures (_gpg* members), following
  * symlinks or hard links when extracting, maintainer scripts.
  */
@@ -35,30 +35,34 @@ export function openDeb(bytes: Uint8Array, what = "package"): DebArchive {
 }
 
 /**
- * Extracts regular files from a .deb's data.tar by path (as shown by
- * `dpkg-deb -c`, without the leading "./"). Throws NotFoundError naming the
- * package and the first missing path.
+ * Extracts regular files from a .deb's data.tar, by path (as shown by
+ * `dpkg-deb -c`, without the leading "./") or by a predicate on the path.
+ * With a path list, reading stops once all are found and a NotFoundError
+ * names the package and the first missing path; a predicate reads the whole
+ * archive and returns every regular file it accepts.
  */
 export async function extractDebFiles(
   bytes: Uint8Array,
-  paths: readonly string[],
+  select: readonly string[] | ((path: string) => boolean),
   what = "package",
 ): Promise<Map<string, Uint8Array>> {
   const { data } = openDeb(bytes, what);
-  const wanted = new Set(paths);
+  const paths = typeof select === "function" ? undefined : new Set(select);
+  const wanted = paths ? (path: string) => paths.has(path) : (select as (path: string) => boolean);
   const found = new Map<string, Uint8Array>();
   const tar = readTar(decompressStream(data.data, `${what} ${data.name}`), {
-    wantData: (e) => wanted.has(e.path),
+    wantData: (e) => wanted(e.path),
   });
   for await (const entry of tar) {
-    if (!wanted.has(entry.path)) continue;
+    if (!wanted(entry.path)) continue;
     if (!entry.data) {
+      if (!paths) continue;
       throw new UnsupportedError(`${what}: '${entry.path}' is a ${entry.type}, not a regular file`);
     }
     found.set(entry.path, entry.data);
-    if (found.size === wanted.size) break;
+    if (found.size === paths?.size) break;
   }
-  const missing = paths.find((p) => !found.has(p));
+  const missing = paths && [...paths].find((p) => !found.has(p));
   if (missing !== undefined) throw new NotFoundError(`${what}: '${missing}' is not in ${data.name}`);
   return found;
 }

@@ -1,8 +1,8 @@
 /**
  * @backplane/guest-image — Debian guest images in pure TypeScript: ar(5),
  * POSIX ustar/pax tar and newc cpio archives, Debian Release/Packages
- * indexes, and a reproducible BusyBox initramfs. Uint8Array in, Uint8Array
- * out; no host APIs.
+ * indexes, kernel module resolution, and a reproducible BusyBox initramfs.
+ * Uint8Array in, Uint8Array out; no host APIs.
  */
 
 export { type AptSource, parseSourcesDeb822, parseSourcesList, primaryMirror } from "./apt-sources.js";
@@ -35,5 +35,16 @@ export {
   type InitramfsOptions,
   initramfsEntries,
 } from "./initramfs.js";
+export {
+  isModuleTreeFile,
+  kernelModuleSource,
+  type LoadableModule,
+  type ModuleInfo,
+  type ModuleSource,
+  moduleInfo,
+  moduleName,
+  readModinfo,
+  resolveModules,
+} from "./kernel-modules.js";
 export { ChecksumMismatchError, sha256Hex, verifySha256 } from "./sha256.js";
 export { type ReadTarOptions, readTar, type TarEntry, type TarEntryType } from "./tar.js";

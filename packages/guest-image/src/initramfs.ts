@@ -13,8 +13,9 @@
  * binary is for the guest's architecture and cannot be run on the host to ask
  * `busybox --list`. All applets link from /bin; /sbin and /usr/{bin,sbin}
  * are symlinks to it.
- * Left out: decompressing .ko.xz modules (pass plain .ko), module
- * dependency resolution (list them in load order), switching to a real root.
+ * Modules are passed uncompressed and in load order ({@link resolveModules}
+ * in ./kernel-modules.ts gives both).
+ * Left out: switching to a real root.
  */
 import { CorruptDataError } from "@backplane/core";
 import { gzipSync } from "fflate";

@@ -39,6 +39,13 @@ describe("extractDebFiles on packages built by dpkg-deb", () => {
     expect(files.get("usr/bin/tool")).toEqual(tool);
   });
 
+  it("extracts every regular file a predicate accepts, reading xz data.tar to its end", async () => {
+    const files = await extractDebFiles(read(buildDeb("xz")), (p) => p.startsWith("usr/"), "demo");
+    // usr/bin/alias is a symlink: a predicate selects regular files only.
+    expect([...files.keys()]).toEqual(["usr/bin/tool"]);
+    expect(files.get("usr/bin/tool")).toEqual(tool);
+  });
+
   it("names the package and path that are missing, and refuses symlinks", async () => {
     const deb = read(buildDeb("xz"));
     await expect(extractDebFiles(deb, ["usr/bin/tool", "boot/nothing"], "demo")).rejects.toThrow(
