@@ -8,6 +8,7 @@
  * unallocated in the image goes to `image.backing` (zeroes past its end, or
  * without a backing image).
  */
+import { NotFoundError } from "@backplane/core";
 import { BackingChainError } from "./errors.js";
 import { defaultRegistry, type FormatRegistry } from "./registry.js";
 import type { BackingOpener, ByteSource, DiskImage, MapExtent } from "./types.js";
@@ -45,7 +46,11 @@ export function chainOpener(resolve: SourceResolver, options: ChainOpenerOptions
     if (chain.length > maxDepth) {
       throw new BackingChainError(`backing chain of '${chain[0]}' is deeper than ${maxDepth} images`);
     }
-    const { source, key } = await resolve(name, relativeTo, !options.writable);
+    const { source, key } = await resolve(name, relativeTo, !options.writable).catch((err: unknown) => {
+      throw err instanceof NotFoundError
+        ? new NotFoundError(`Could not open backing file: ${err.message}`, { cause: err })
+        : err;
+    });
     try {
       if (chain.includes(key)) {
         throw new BackingChainError(

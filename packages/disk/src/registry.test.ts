@@ -1,4 +1,4 @@
-import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
+import { InvalidArgumentError, NotFoundError, UnsupportedError } from "@backplane/core";
 import { describe, expect, it } from "vitest";
 import { chainBlockStatus, chainOpener, mergeExtents } from "./chain.js";
 import { BackingChainError } from "./errors.js";
@@ -107,7 +107,7 @@ describe("chainOpener", () => {
     let closed = 0;
     const resolve = async (name: string) => {
       const text = files[name];
-      if (text === undefined) throw new Error(`no ${name}`);
+      if (text === undefined) throw new NotFoundError(`Could not open '${name}': No such file or directory`);
       opened++;
       const src = new MemoryByteSource(name, enc.encode(text));
       src.close = async () => {
@@ -133,6 +133,12 @@ describe("chainOpener", () => {
     expect(loop.counts().opened).toBe(loop.counts().closed);
     const self = setup({ s: "CHN\ns" });
     await expect(self.open("s")).rejects.toThrow(/loop/);
+  });
+
+  it("says which backing file is missing", async () => {
+    await expect(setup({ top: "CHN\ngone" }).open("top")).rejects.toThrow(
+      "Could not open backing file: Could not open 'gone': No such file or directory",
+    );
   });
 
   it("enforces the depth limit", async () => {
