@@ -473,7 +473,11 @@ export class VhdImage implements DiskImage {
   async info(): Promise<ImageInfo> {
     const info: ImageInfo = { filename: this.source.name, format: this.format, "virtual-size": this.size };
     if (this.dynamicHeader) info["cluster-size"] = this.dynamicHeader.blockSize;
-    if (this.backingFilename !== undefined) info["backing-filename"] = this.backingFilename;
+    if (this.backingFilename !== undefined) {
+      info["backing-filename"] = this.backingFilename;
+      if (this.backing) info["full-backing-filename"] = this.backing.source.name;
+      info["backing-filename-format"] = "vpc";
+    }
     info["dirty-flag"] = false;
     return info;
   }

@@ -387,8 +387,11 @@ export class VmdkImage implements DiskImage {
     const firstSparse = this.extents.find((e) => e.sparse)?.sparse;
     const info: ImageInfo = { filename: this.source.name, format: this.format, "virtual-size": this.size };
     if (firstSparse) info["cluster-size"] = firstSparse.grainBytes;
-    if (this.descriptor.parentFileNameHint !== undefined)
+    if (this.descriptor.parentFileNameHint !== undefined) {
       info["backing-filename"] = this.descriptor.parentFileNameHint;
+      if (this.backing) info["full-backing-filename"] = this.backing.source.name;
+      info["backing-filename-format"] = "vmdk";
+    }
     info["format-specific"] = {
       type: "vmdk",
       data: {

@@ -117,6 +117,23 @@ describe.skipIf(!hasQemu)("VMDK images made by qemu", () => {
       await img.close();
     });
   }
+  it("reads a child qemu made over a parent (parentFileNameHint), falling through to the parent", async () => {
+    const dir = tempDir();
+    const parent = join(dir, "parent.vmdk");
+    qemuImg("create", "-q", "-f", "vmdk", parent, "3M");
+    qemuIo(parent, "vmdk", "write -P 0x44 0 3M");
+    const child = join(dir, "child.vmdk");
+    qemuImg("create", "-q", "-f", "vmdk", "-b", "parent.vmdk", "-F", "vmdk", child);
+    qemuIo(child, "vmdk", "write -P 0x55 100k 10k", "write -z 1M 64k");
+    qemuImg("convert", "-f", "vmdk", "-O", "raw", child, join(dir, "child.raw"));
+    const img = await open(child);
+    expect(img.backing).toBeDefined();
+    expect(img.descriptor.parentCid).toBe((qemuInfo(parent) as QemuInfo)["format-specific"].data.cid);
+    expect(Buffer.compare(await readAll(img), readFileSync(join(dir, "child.raw")))).toBe(0);
+    const { "actual-size": _, ...expectedInfo } = qemuInfo(child);
+    expect(await img.info()).toEqual(expectedInfo);
+    await img.close();
+  });
 });
 
 describe.skipIf(!hasQemu)("VMDK images we create, judged by qemu-img", () => {
