@@ -13,7 +13,15 @@
  * (encryption, data_file, preallocation modes) give UnsupportedError.
  */
 import { InvalidArgumentError, readU32BE, UnsupportedError, writeU64BE } from "@backplane/core";
-import type { ByteSource, CreateOptions, DiskFormat, DiskImage, OpenOptions } from "@backplane/disk";
+import type {
+  ByteSource,
+  CreateOptions,
+  DiskFormat,
+  DiskImage,
+  MeasureInput,
+  MeasureResult,
+  OpenOptions,
+} from "@backplane/disk";
 import {
   COMPAT_LAZY_REFCOUNTS,
   COMPRESSION_DEFLATE,
@@ -165,6 +173,46 @@ async function create(source: ByteSource, options: CreateOptions): Promise<DiskI
   return Qcow2Image.open(source, { openBacking: options.openBacking, noBacking: !options.openBacking });
 }
 
+/** Refcount table and block bytes needed to count `clusters` clusters plus themselves (fixed point). */
+function refcountMetadataSize(clusters: number, clusterSize: number, refcountOrder: number): number {
+  const perBlock = (clusterSize * 8) >> refcountOrder;
+  let blocks = 0;
+  let table = 0;
+  for (;;) {
+    const b = Math.ceil((clusters + table + blocks) / perBlock);
+    const t = Math.ceil(b / (clusterSize / 8));
+    if (b === blocks && t === table) return (blocks + table) * clusterSize;
+    blocks = b;
+    table = t;
+  }
+}
+
+/**
+ * Sizes as `qemu-img measure -O qcow2` reports them: the file of a fully
+ * allocated image (header, L1, L2 and refcount metadata for every cluster,
+ * plus the data), and the same with only the clusters that hold data.
+ */
+function measure(input: MeasureInput): MeasureResult {
+  const h = newHeader({ options: input.options }, Math.ceil(input.size / 512) * 512);
+  const cs = 2 ** h.clusterBits;
+  const virtual = Math.ceil(input.size / cs) * cs;
+  const l2Entries = Math.ceil(virtual / cs / (cs / 8)) * (cs / 8);
+  const l1Entries = Math.ceil((l2Entries * 8) / cs / (cs / 8)) * (cs / 8);
+  const meta = cs + l2Entries * 8 + l1Entries * 8;
+  const full = meta + virtual + refcountMetadataSize((meta + virtual) / cs, cs, h.refcountOrder);
+  // Data clusters: every cluster an extent with data touches, counted once.
+  let data = 0;
+  let counted = -1;
+  for (const e of input.extents ?? []) {
+    if (!e.data || e.zero || e.length === 0) continue;
+    const first = Math.max(Math.floor(e.start / cs), counted + 1);
+    const last = Math.floor((e.start + e.length - 1) / cs);
+    if (last >= first) data += (last - first + 1) * cs;
+    counted = Math.max(counted, last);
+  }
+  return { required: full - virtual + data, "fully-allocated": full };
+}
+
 /** The qcow2 format driver for the `@backplane/disk` registry. */
 export const qcow2: DiskFormat = {
   name: "qcow2",
@@ -177,4 +225,5 @@ export const qcow2: DiskFormat = {
     return Qcow2Image.open(source, options);
   },
   create,
+  measure,
 };

@@ -6,6 +6,7 @@
  */
 import { chainBlockStatus } from "@backplane/disk";
 import { afterAll, describe, expect, it } from "vitest";
+import { qcow2 } from "../src/index.js";
 import { hasQemu, openImage, qemuImg, qemuIo, qemuRaw, readAll, tempDir } from "./helpers.js";
 
 const { dir, cleanup } = tempDir();
@@ -213,5 +214,46 @@ describe.skipIf(!hasQemu)("info, map and check agree with qemu-img", () => {
     ] as const) {
       expect([k, ours[k]]).toEqual([k, theirs[k]]);
     }
+  });
+});
+
+describe.skipIf(!hasQemu)("measure agrees with qemu-img measure -O qcow2", () => {
+  for (const opts of [
+    "",
+    "cluster_size=512",
+    "cluster_size=4096,refcount_bits=1",
+    "cluster_size=2M,refcount_bits=64",
+  ]) {
+    for (const size of [0, 1 << 20, 3_000_000_000, 1 << 40]) {
+      it(`--size ${size} ${opts}`, () => {
+        const options = Object.fromEntries(opts ? opts.split(",").map((kv) => kv.split("=")) : []);
+        const theirs = JSON.parse(
+          qemuImg(
+            "measure",
+            "--output=json",
+            "--size",
+            String(size),
+            "-O",
+            "qcow2",
+            ...(opts ? ["-o", opts] : []),
+          ),
+        );
+        expect(qcow2.measure?.({ size, options })).toEqual(theirs);
+      });
+    }
+  }
+
+  it("of an image with data", async () => {
+    const p = fresh("cluster_size=4096");
+    scribble(p, 4096);
+    const img = await openImage(p, { readOnly: true });
+    const extents = await chainBlockStatus(img, 0, img.size);
+    for (const opts of ["cluster_size=65536", "cluster_size=4096,refcount_bits=8", "cluster_size=512"]) {
+      const theirs = JSON.parse(qemuImg("measure", "--output=json", "-O", "qcow2", "-o", opts, p));
+      const options = Object.fromEntries(opts.split(",").map((kv) => kv.split("=")));
+      const ours = qcow2.measure?.({ size: img.size, extents, options });
+      expect(ours).toEqual({ required: theirs.required, "fully-allocated": theirs["fully-allocated"] });
+    }
+    await img.close();
   });
 });
