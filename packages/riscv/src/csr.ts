@@ -132,8 +132,23 @@ export const PRV_U = 0;
 export const PRV_S = 1;
 export const PRV_M = 3;
 
-// satp modes (RV64)
+// RV32-only high halves
+export const CSR_CYCLEH = 0xc80;
+export const CSR_TIMEH = 0xc81;
+export const CSR_INSTRETH = 0xc82;
+export const CSR_HPMCOUNTER3H = 0xc83;
+export const CSR_HPMCOUNTER31H = 0xc9f;
+export const CSR_STIMECMPH = 0x15d;
+export const CSR_MSTATUSH = 0x310;
+export const CSR_MENVCFGH = 0x31a;
+export const CSR_MCYCLEH = 0xb80;
+export const CSR_MINSTRETH = 0xb82;
+export const CSR_MHPMCOUNTER3H = 0xb83;
+export const CSR_MHPMCOUNTER31H = 0xb9f;
+
+// satp modes (RV64 MODE field; RV32 has one bit: 1 = Sv32)
 export const SATP_BARE = 0;
+export const SATP_SV32 = 1;
 export const SATP_SV39 = 8;
 export const SATP_SV48 = 9;
 

@@ -1,6 +1,6 @@
 /**
- * RV64GC instruction decoder: turns one 32-bit or 16-bit instruction into an
- * operation number and operand fields, the form the interpreter caches per
+ * RV64GC / RV32GC instruction decoder: turns one 32-bit or 16-bit instruction
+ * into an operation number and operand fields, the form the interpreter caches per
  * physical page and a future block translator would consume.
  *
  * Spec: The RISC-V Instruction Set Manual, Volume I, Unprivileged ISA
@@ -18,6 +18,13 @@
  *           instruction's own encoding for ILLEGAL.
  * An integer destination x0 is rewritten to 32, a scratch register the
  * interpreter never reads, so no operation has to test for x0.
+ *
+ * RV32: registers hold sign-extended 32-bit values, so an RV32 operation
+ * decodes to the RV64 "W" operation with the same result (ADD -> ADDW,
+ * SLLI -> SLLIW, DIV -> DIVW, CLZ -> CLZW, ...); RV64-only encodings
+ * (OP-32, OP-IMM-32, LD/SD/LWU, AMO*.D, 64-bit FP conversions, shamt[5] = 1)
+ * are illegal, and the RV32 compressed forms (C.JAL, C.FLW, C.FSW, C.FLWSP,
+ * C.FSWSP) replace the RV64 ones.
  *
  * Deviation: HINT encodings decode as the operation they alias (e.g. c.addi
  * with rd = x0), which has no architectural effect, as the spec allows.
@@ -446,14 +453,99 @@ function decode16(h: number, out: Int32Array, at: number): number {
   return illegal(out, at, C);
 }
 
+/** RV32: the RV64 operation computing the same sign-extended 32-bit result. */
+export const RV32_OP: ReadonlyMap<Op, Op> = new Map<Op, Op>([
+  [Op.ADDI, Op.ADDIW],
+  [Op.SLLI, Op.SLLIW],
+  [Op.SRLI, Op.SRLIW],
+  [Op.SRAI, Op.SRAIW],
+  [Op.ADD, Op.ADDW],
+  [Op.SUB, Op.SUBW],
+  [Op.SLL, Op.SLLW],
+  [Op.SRL, Op.SRLW],
+  [Op.SRA, Op.SRAW],
+  [Op.MUL, Op.MULW],
+  [Op.DIV, Op.DIVW],
+  [Op.DIVU, Op.DIVUW],
+  [Op.REM, Op.REMW],
+  [Op.REMU, Op.REMUW],
+  [Op.CLZ, Op.CLZW],
+  [Op.CTZ, Op.CTZW],
+  [Op.CPOP, Op.CPOPW],
+  [Op.ROL, Op.ROLW],
+  [Op.ROR, Op.RORW],
+  [Op.RORI, Op.RORIW],
+]);
+/** Immediate-shift operations whose shamt must be below 32 on RV32. */
+const SHAMT_OPS = new Set<Op>([Op.SLLI, Op.SRLI, Op.SRAI, Op.RORI, Op.BCLRI, Op.BSETI, Op.BINVI, Op.BEXTI]);
+/** Operations that exist only on RV64. */
+const RV64_ONLY = new Set<Op>([
+  Op.LD,
+  Op.SD,
+  Op.LWU,
+  Op.FCVT_L_S,
+  Op.FCVT_LU_S,
+  Op.FCVT_L_D,
+  Op.FCVT_LU_D,
+  Op.FCVT_S_L,
+  Op.FCVT_S_LU,
+  Op.FCVT_D_L,
+  Op.FCVT_D_LU,
+  Op.FMV_X_D,
+  Op.FMV_D_X,
+]);
+
+/** RV32 re-decoding of the encodings whose meaning differs from RV64. */
+function decodeRv32(raw: number, out: Int32Array, at: number): void {
+  const C = COMPRESSED;
+  if ((raw & 3) !== 3) {
+    const q = ((raw & 3) << 3) | (raw >>> 13);
+    const rdp = 8 + ((raw >>> 2) & 7);
+    const rs1p = 8 + ((raw >>> 7) & 7);
+    const rd = (raw >>> 7) & 31;
+    const uimmW = (((raw >>> 10) & 7) << 3) | (((raw >>> 6) & 1) << 2) | (((raw >>> 5) & 1) << 6);
+    if (q === 3) pack(out, at, Op.FLW, rdp, rs1p, 0, uimmW, C);
+    else if (q === 7) pack(out, at, Op.FSW, 0, rs1p, rdp, uimmW, C);
+    else if (q === 9) {
+      decode16((raw & ~0xe000) | 0xa000, out, at); // C.JAL has C.J's offset format
+      out[at] = (out[at] & ~(63 << 8)) | (1 << 8);
+    } else if (q === 19) {
+      const uimm = (((raw >>> 12) & 1) << 5) | (((raw >>> 4) & 7) << 2) | (((raw >>> 2) & 3) << 6);
+      pack(out, at, Op.FLW, rd, 2, 0, uimm, C);
+    } else if (q === 23) {
+      const uimm = (((raw >>> 9) & 15) << 2) | (((raw >>> 7) & 3) << 6);
+      pack(out, at, Op.FSW, 0, 2, (raw >>> 2) & 31, uimm, C);
+    } else if (q === 12 && (raw & 0x1000) !== 0 && ((raw >>> 10) & 3) === 3) illegal(out, at, C); // C.SUBW/C.ADDW
+    return;
+  }
+  const opcode = raw & 0x7f;
+  const f3 = (raw >>> 12) & 7;
+  if (opcode === 0x1b || opcode === 0x3b || (opcode === 0x2f && f3 === 3)) illegal(out, at, 0);
+  else if (opcode === 0x33 && raw >>> 25 === 0b0000100 && f3 === 4 && ((raw >>> 20) & 31) === 0) {
+    pack(out, at, Op.ZEXT_H, xd((raw >>> 7) & 31), (raw >>> 15) & 31, 0, 0, 0);
+  } else if (opcode === 0x13 && f3 === 5 && raw >>> 20 === 0b011010011000) {
+    pack(out, at, Op.REV8, xd((raw >>> 7) & 31), (raw >>> 15) & 31, 0, 0, 0);
+  }
+}
+
 /**
  * Decodes the instruction whose low bits are in `insn` (a 16-bit instruction
- * needs only the low half) into `out[at]`, `out[at + 1]`.
+ * needs only the low half) into `out[at]`, `out[at + 1]`, for RV64 or, with
+ * `rv32`, RV32.
  */
-export function decode(insn: number, out: Int32Array, at: number): void {
+export function decode(insn: number, out: Int32Array, at: number, rv32 = false): void {
   const raw = (insn & 3) === 3 ? insn | 0 : insn & 0xffff;
   if ((insn & 3) === 3) decode32(raw, out, at);
   else decode16(raw, out, at);
+  if (rv32) {
+    decodeRv32(raw, out, at);
+    const op = (out[at] & 0xff) as Op;
+    if (RV64_ONLY.has(op) || (SHAMT_OPS.has(op) && out[at + 1] >= 32)) illegal(out, at, out[at] & COMPRESSED);
+    else {
+      const mapped = RV32_OP.get(op);
+      if (mapped !== undefined) out[at] = (out[at] & ~0xff) | mapped;
+    }
+  }
   // An illegal instruction carries its own encoding, which becomes mtval/stval.
   if ((out[at] & 0xff) === Op.ILLEGAL) out[at + 1] = raw;
 }

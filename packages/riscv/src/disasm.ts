@@ -5,7 +5,7 @@
  * Spec: unprivileged ISA 20191213, chapter 25 (assembly programmer's handbook,
  * ABI register names).
  */
-import { decode } from "./decode.js";
+import { decode, RV32_OP } from "./decode.js";
 import { Op } from "./op.js";
 
 const XNAMES = [
@@ -130,6 +130,9 @@ for (let i = 3; i < 32; i++) {
 }
 const csrName = (n: number): string => CSR_NAMES[n] ?? `0x${n.toString(16)}`;
 
+/** RV32 prints the RV32 mnemonic of the "W" operation it decoded to. */
+const RV32_NAME = new Map<Op, string>([...RV32_OP].map(([rv32, w]) => [w, Op[rv32]]));
+
 const x = (r: number): string => XNAMES[r];
 const f = (r: number): string => FNAMES[r];
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
@@ -185,18 +188,20 @@ const UNARY = new Set<Op>([
 /**
  * Disassembles one instruction (`insn` holds at least its low 16 bits, all
  * 32 for a 32-bit instruction). With `pc`, branch and jump targets are shown
- * as absolute addresses.
+ * as absolute addresses. `xlen` 32 decodes RV32 encodings (RV32 operations
+ * print as the RV64 "W" operation with the same effect, e.g. addiw for addi).
  */
-export function disassemble(insn: number, pc?: bigint): string {
+export function disassemble(insn: number, pc?: bigint, xlen: 32 | 64 = 64): string {
   const d = new Int32Array(2);
-  decode(insn, d, 0);
+  decode(insn, d, 0, xlen === 32);
   const w = d[0];
   const imm = d[1];
   const op = (w & 0xff) as Op;
   const rd = (w >>> 8) & 63;
   const rs1 = (w >>> 14) & 63;
   const rs2 = (w >>> 20) & 63;
-  const name = Op[op].toLowerCase().replace(/_/g, ".");
+  const base = xlen === 32 ? RV32_NAME.get(op) : undefined;
+  const name = (base ?? Op[op]).toLowerCase().replace(/_/g, ".");
   const target = (): string => (pc === undefined ? String(imm) : hex(BigInt.asUintN(64, pc + BigInt(imm))));
   switch (op) {
     case Op.ILLEGAL:

@@ -30,7 +30,11 @@
  * jump to a wilder address faults with an mepc/mtval rounded to 53 bits.
  * Deviation: instruction fetch from MMIO is an access fault; PMP regions
  * smaller than a page are enforced for fetch at the first fetch from a page.
- * Deviation: RV32 (XLEN = 32) is not implemented yet.
+ * RV32 (chosen at construction) runs through the same interpreter: registers
+ * hold sign-extended 32-bit values, the decoder maps RV32 operations to the
+ * RV64 "W" operations with identical results, addresses use the low 32 bits
+ * and Sv32 replaces Sv39/Sv48.
+ * Deviation (RV32): a branch or jump across address 0 / 2^32 is not wrapped.
  */
 import type { IrqLine, IrqSink, Snapshotable, VersionedState } from "@backplane/core";
 import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
@@ -45,8 +49,8 @@ import { Op } from "./op.js";
 export interface HartOptions {
   /** The physical address space the hart fetches from and loads/stores to. */
   bus: AddressSpace;
-  /** Register width; only 64 is implemented. */
-  xlen?: 64;
+  /** Register width (default 64). */
+  xlen?: 32 | 64;
   /** Value of mhartid. */
   hartId?: number;
   /** First pc after reset (default 0x1000, QEMU virt's reset vector). */
@@ -112,8 +116,10 @@ const INTERRUPT_ORDER = [C.IRQ_M_EXT, C.IRQ_M_SOFT, C.IRQ_M_TIMER, C.IRQ_S_EXT, 
 const NAN_BOX_HI = -1;
 const F32_CANONICAL_NAN = 0x7fc00000;
 
-/** The ISA string for the device tree's riscv,isa property: exactly what {@link Hart} implements. */
+/** The ISA string for the device tree's riscv,isa property: exactly what an RV64 {@link Hart} implements. */
 export const ISA_STRING = "rv64imafdc_zicntr_zicsr_zifencei_zihpm_zba_zbb_zbs_sstc";
+/** The same for an RV32 hart. */
+export const ISA_STRING_RV32 = "rv32imafdc_zicntr_zicsr_zifencei_zihpm_zba_zbb_zbs_sstc";
 
 /** Pages of the virtual address space mapped straight to host memory. */
 class Tlb {
@@ -150,6 +156,9 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
 
   /** Starts as NaN so V8 gives the field a double representation from the first store. */
   private pcValue = Number.NaN;
+  /** Register width. */
+  readonly xlen: 32 | 64;
+  private readonly rv32: boolean;
   private privLevel = C.PRV_M;
   /** Privilege used for loads/stores (MPRV applied). */
   private dpriv = C.PRV_M;
@@ -222,9 +231,11 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
   private vHi = 0;
 
   constructor(options: HartOptions) {
-    if (options.xlen !== undefined && options.xlen !== 64) {
-      throw new UnsupportedError(`XLEN ${String(options.xlen)} is not implemented (only 64)`);
+    if (options.xlen !== undefined && options.xlen !== 64 && options.xlen !== 32) {
+      throw new UnsupportedError(`XLEN ${String(options.xlen)} is not supported (32 or 64)`);
     }
+    this.xlen = options.xlen ?? 64;
+    this.rv32 = this.xlen === 32;
     this.bus = options.bus;
     this.hartId = options.hartId ?? 0;
     this.traceFn = options.trace;
@@ -234,7 +245,12 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     this.rtlb = new Tlb(placeholder);
     this.wtlb = new Tlb(placeholder);
     this.codeView = placeholder.view;
-    this.pcValue = pcOf(BigInt(options.resetPc ?? 0x1000));
+    this.pc = BigInt(options.resetPc ?? 0x1000);
+  }
+
+  /** The riscv,isa string for this hart's XLEN. */
+  get isa(): string {
+    return this.rv32 ? ISA_STRING_RV32 : ISA_STRING;
   }
 
   // ---------------------------------------------------------------- public API
@@ -244,7 +260,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     return BigInt.asUintN(64, BigInt(this.pcValue));
   }
   set pc(value: bigint) {
-    this.pcValue = pcOf(value);
+    this.pcValue = this.rv32 ? Number(BigInt.asUintN(32, value)) : pcOf(value);
   }
 
   /** Current privilege level: 0 = U, 1 = S, 3 = M. */
@@ -254,14 +270,15 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
 
   /** Reads integer register `i` (unsigned). */
   getX(i: number): bigint {
-    return i === 0 ? 0n : u64(this.xl[i], this.xh[i]);
+    if (i === 0) return 0n;
+    return this.rv32 ? BigInt(this.xl[i] >>> 0) : u64(this.xl[i], this.xh[i]);
   }
 
   /** Writes integer register `i` (writes to x0 are ignored). */
   setX(i: number, value: bigint): void {
     if (i === 0) return;
     this.xl[i] = loOf(value);
-    this.xh[i] = hiOf(value);
+    this.xh[i] = this.rv32 ? this.xl[i] >> 31 : hiOf(value);
   }
 
   /** Reads floating-point register `i` as its 64-bit pattern. */
@@ -379,7 +396,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     const priv = this.privLevel;
     const deleg = interrupt ? this.mideleg : this.medeleg;
     const epc = BigInt.asUintN(64, BigInt(this.pcValue));
-    const causeValue = interrupt ? (1n << 63n) | BigInt(cause) : BigInt(cause);
+    const causeValue = interrupt ? (1n << BigInt(this.xlen - 1)) | BigInt(cause) : BigInt(cause);
     let ms = this.mstatus;
     if (priv <= C.PRV_S && ((deleg >>> cause) & 1) !== 0) {
       this.scause = causeValue;
@@ -413,7 +430,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
 
   /** Raises an exception with a tval given as a pair of words. */
   private raise(cause: number, lo: number, hi: number): void {
-    this.trap(cause, false, u64(lo, hi));
+    this.trap(cause, false, this.rv32 ? BigInt(lo >>> 0) : u64(lo, hi));
   }
 
   /** Raises illegal-instruction with the instruction's encoding as tval. */
@@ -467,27 +484,32 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     if (priv === C.PRV_M || this.satpMode === C.SATP_BARE) {
       return hi >= 0 && hi < 0x200000 ? hi * TWO32 + (lo >>> 0) : NOWHERE;
     }
+    const rv32 = this.rv32;
     const sv39 = this.satpMode === C.SATP_SV39;
     const top = sv39 ? hi >> 6 : hi >> 15;
-    if (top !== 0 && top !== -1) {
+    if (!rv32 && top !== 0 && top !== -1) {
       return WALK_PAGE_FAULT;
     }
+    const pteSize = rv32 ? 4 : 8;
     let a = this.satpRoot;
-    let level = sv39 ? 2 : 3;
+    let level = rv32 ? 1 : sv39 ? 2 : 3;
     let pl = 0;
     let ph = 0;
     let pteAddr = 0;
     for (;;) {
-      const vpn =
-        level === 3
+      const vpn = rv32
+        ? level === 1
+          ? lo >>> 22
+          : (lo >>> 12) & 0x3ff
+        : level === 3
           ? (hi >>> 7) & 511
           : level === 2
             ? (((hi & 0x7f) << 2) | (lo >>> 30)) & 511
             : level === 1
               ? (lo >>> 21) & 511
               : (lo >>> 12) & 511;
-      pteAddr = a + vpn * 8;
-      if (!this.physReadPte(pteAddr)) {
+      pteAddr = a + vpn * pteSize;
+      if (!this.physReadPte(pteAddr, pteSize)) {
         return WALK_ACCESS_FAULT;
       }
       pl = this.vLo;
@@ -513,7 +535,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
       else ok = (pl & PTE_W) !== 0;
     }
     const ppn = (ph & 0x3fffff) * 4194304 + (pl >>> 10);
-    const span = 2 ** (9 * level); // pages covered by this leaf
+    const span = 2 ** ((rv32 ? 10 : 9) * level); // pages covered by this leaf
     if (ok && level > 0 && ppn % span !== 0) ok = false; // misaligned superpage
     if (!ok) {
       return WALK_PAGE_FAULT;
@@ -529,15 +551,20 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     return (ppn + (vpage % span)) * 4096 + (lo & 0xfff);
   }
 
-  /** Reads a PTE (S-mode implicit access) into vLo/vHi. */
-  private physReadPte(pa: number): boolean {
-    if (!this.pmpAllows(pa, 8, LOAD, C.PRV_S)) return false;
+  /** Reads a 4- or 8-byte PTE (S-mode implicit access) into vLo/vHi. */
+  private physReadPte(pa: number, size: number): boolean {
+    if (!this.pmpAllows(pa, size, LOAD, C.PRV_S)) return false;
     const r = this.bus.lookup(pa);
-    if (r === undefined || pa + 8 > r.end) return false;
+    if (r === undefined || pa + size > r.end) return false;
     if (r.block !== null) {
       const off = pa - r.base;
       this.vLo = r.block.view.getInt32(off, true);
-      this.vHi = r.block.view.getInt32(off + 4, true);
+      this.vHi = size === 8 ? r.block.view.getInt32(off + 4, true) : 0;
+      return true;
+    }
+    if (size === 4) {
+      this.vLo = this.bus.read(pa, 4) | 0;
+      this.vHi = 0;
       return true;
     }
     const v = this.bus.read64(pa);
@@ -547,7 +574,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
   }
 
   private physWritePteLow(pa: number, low: number): boolean {
-    if (!this.pmpAllows(pa, 8, STORE, C.PRV_S)) return false;
+    if (!this.pmpAllows(pa, 4, STORE, C.PRV_S)) return false;
     const r = this.bus.lookup(pa);
     if (r === undefined || r.ram === null) return false;
     const off = pa - r.base;
@@ -845,11 +872,11 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     const at = this.codeOff + off;
     const low = view.getUint16(at, true);
     if ((low & 3) !== 3) {
-      decode(low, this.code, off);
+      decode(low, this.code, off, this.rv32);
       return this.code;
     }
     if (off <= 4092) {
-      decode(view.getInt32(at, true), this.code, off);
+      decode(view.getInt32(at, true), this.code, off, this.rv32);
       return this.code;
     }
     // The upper half lives on the next page.
@@ -869,7 +896,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
       return undefined;
     }
     this.crossRaw = low | (r.block.view.getUint16(pa - r.base, true) << 16);
-    decode(this.crossRaw, this.scratch, 0);
+    decode(this.crossRaw, this.scratch, 0, this.rv32);
     return this.scratch;
   }
 
@@ -899,15 +926,79 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
       return false;
     if (csr >= C.CSR_CYCLE && csr <= C.CSR_HPMCOUNTER31 && !this.counterAllowed(csr - C.CSR_CYCLE))
       return false;
-    if (csr === C.CSR_STIMECMP && this.privLevel < C.PRV_M) {
+    if (csr >= C.CSR_CYCLEH && csr <= C.CSR_HPMCOUNTER31H && !this.counterAllowed(csr - C.CSR_CYCLEH))
+      return false;
+    if ((csr === C.CSR_STIMECMP || csr === C.CSR_STIMECMPH) && this.privLevel < C.PRV_M) {
       if ((this.mcounteren & 2) === 0 || (this.menvcfg & C.MENVCFG_STCE) === 0n) return false;
     }
     if (csr <= C.CSR_FCSR && (this.mstatus & C.MSTATUS_FS) === 0) return false;
     return true;
   }
 
+  /** RV32 views of 64-bit CSRs and the RV32-only high halves; null when RV32 reads `csr` like RV64 does. */
+  private csrRead32(csr: number): bigint | undefined | null {
+    const low = (v: bigint): bigint => v & 0xffffffffn;
+    const high = (v: bigint): bigint => (v >> 32n) & 0xffffffffn;
+    const sd = (this.mstatus & C.MSTATUS_FS) === C.MSTATUS_FS ? 1n << 31n : 0n;
+    switch (csr) {
+      case C.CSR_MSTATUS:
+        return sd | BigInt(this.mstatus >>> 0);
+      case C.CSR_SSTATUS:
+        return sd | BigInt(this.mstatus & C.SSTATUS_VISIBLE);
+      case C.CSR_MSTATUSH:
+        return 0n;
+      case C.CSR_MISA:
+        return (1n << 30n) | (this.misa() & ((1n << 26n) - 1n));
+      case C.CSR_CYCLE:
+      case C.CSR_MCYCLE:
+      case C.CSR_INSTRET:
+      case C.CSR_MINSTRET:
+      case C.CSR_TIME:
+      case C.CSR_MENVCFG:
+      case C.CSR_STIMECMP: {
+        const v = this.csrRead64(csr);
+        return v === undefined ? v : low(v);
+      }
+      case C.CSR_CYCLEH:
+      case C.CSR_MCYCLEH:
+      case C.CSR_INSTRETH:
+      case C.CSR_MINSTRETH:
+      case C.CSR_TIMEH:
+      case C.CSR_MENVCFGH:
+      case C.CSR_STIMECMPH: {
+        const base =
+          csr === C.CSR_MENVCFGH ? C.CSR_MENVCFG : csr === C.CSR_STIMECMPH ? C.CSR_STIMECMP : csr & ~0x80;
+        const v = this.csrRead64(base);
+        return v === undefined ? v : high(v);
+      }
+    }
+    if (
+      (csr >= C.CSR_HPMCOUNTER3H && csr <= C.CSR_HPMCOUNTER31H) ||
+      (csr >= C.CSR_MHPMCOUNTER3H && csr <= C.CSR_MHPMCOUNTER31H)
+    ) {
+      return 0n;
+    }
+    if (csr >= C.CSR_PMPCFG0 && csr <= C.CSR_PMPCFG15) {
+      const first = (csr - C.CSR_PMPCFG0) * 4;
+      let v = 0n;
+      for (let k = 3; k >= 0; k--)
+        v = (v << 8n) | BigInt(first + k < PMP_ENTRIES ? this.pmpcfg[first + k] : 0);
+      return v;
+    }
+    return null;
+  }
+
   /** Reads a CSR (no privilege checks); undefined when not implemented. */
   private csrRead(csr: number): bigint | undefined {
+    if (this.rv32) {
+      const v = this.csrRead32(csr);
+      if (v !== null) return v;
+    }
+    return this.csrRead64(csr);
+  }
+
+  /** Reads a CSR with its RV64 layout. */
+  private csrRead64(csr: number): bigint | undefined {
     switch (csr) {
       case C.CSR_FFLAGS:
         return BigInt(this.fflags.flags);
@@ -1005,9 +1096,70 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     return undefined;
   }
 
+  /** RV32 writes that differ from RV64; null when RV32 writes `csr` like RV64 does. */
+  private csrWrite32(csr: number, v: bigint): boolean | null {
+    const setLow = (old: bigint): bigint => (old & ~0xffffffffn) | v;
+    const setHigh = (old: bigint): bigint => (old & 0xffffffffn) | (v << 32n);
+    const cycles = (): bigint => BigInt.asUintN(64, BigInt(this.instret) + this.cycleDelta);
+    const retired = (): bigint => BigInt.asUintN(64, BigInt(this.instret) + this.instretDelta);
+    switch (csr) {
+      case C.CSR_SATP:
+        this.satp = v;
+        this.satpMode = v >> 31n === 1n ? C.SATP_SV32 : C.SATP_BARE;
+        this.satpRoot = Number(v & 0x3fffffn) * 4096;
+        return true;
+      case C.CSR_MSTATUSH:
+        return true;
+      case C.CSR_MENVCFG:
+        this.menvcfg = (this.menvcfg & ~0xffffffffn) | (v & C.MENVCFG_FIOM);
+        return true;
+      case C.CSR_MENVCFGH:
+        this.menvcfg = (this.menvcfg & 0xffffffffn) | (setHigh(0n) & C.MENVCFG_STCE);
+        this.updateTimer();
+        return true;
+      case C.CSR_STIMECMP:
+        this.stimecmp = setLow(this.stimecmp);
+        this.updateTimer();
+        return true;
+      case C.CSR_STIMECMPH:
+        this.stimecmp = setHigh(this.stimecmp);
+        this.updateTimer();
+        return true;
+      case C.CSR_MCYCLE:
+        return this.csrWrite64(csr, setLow(cycles()));
+      case C.CSR_MCYCLEH:
+        return this.csrWrite64(C.CSR_MCYCLE, setHigh(cycles()));
+      case C.CSR_MINSTRET:
+        return this.csrWrite64(csr, setLow(retired()));
+      case C.CSR_MINSTRETH:
+        return this.csrWrite64(C.CSR_MINSTRET, setHigh(retired()));
+    }
+    if (csr >= C.CSR_MHPMCOUNTER3H && csr <= C.CSR_MHPMCOUNTER31H) return true;
+    if (csr >= C.CSR_PMPCFG0 && csr <= C.CSR_PMPCFG15) {
+      const first = (csr - C.CSR_PMPCFG0) * 4;
+      for (let k = 0; k < 4; k++) {
+        const i = first + k;
+        if (i < PMP_ENTRIES && (this.pmpcfg[i] & PMP_L) === 0)
+          this.pmpcfg[i] = Number((v >> BigInt(8 * k)) & 0x9fn);
+      }
+      this.updatePmpRanges();
+      return true;
+    }
+    return null;
+  }
+
   /** Writes a CSR (no privilege checks); false when not implemented or read-only. */
-  private csrWrite(csr: number, v: bigint): boolean {
+  private csrWrite(csr: number, value: bigint): boolean {
     if (csr >>> 10 === 3) return false;
+    if (this.rv32) {
+      const done = this.csrWrite32(csr, value & 0xffffffffn);
+      if (done !== null) return done;
+    }
+    return this.csrWrite64(csr, value);
+  }
+
+  /** Writes a CSR with its RV64 layout. */
+  private csrWrite64(csr: number, v: bigint): boolean {
     const low = Number(v & 0xffffffffn);
     switch (csr) {
       case C.CSR_FFLAGS:
@@ -1138,7 +1290,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     if (csr >= C.CSR_PMPADDR0 && csr <= C.CSR_PMPADDR63) {
       const i = csr - C.CSR_PMPADDR0;
       if (i < PMP_ENTRIES && !this.pmpLocked(i)) {
-        this.pmpaddr[i] = v & ((1n << 54n) - 1n);
+        this.pmpaddr[i] = v & (this.rv32 ? 0xffffffffn : (1n << 54n) - 1n);
         this.updatePmpRanges();
       }
       return true;
@@ -1168,7 +1320,11 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
       this.illegal();
       return false;
     }
-    const src = isImm ? BigInt(rs1) : u64(this.xl[rs1], this.xh[rs1]);
+    const src = isImm
+      ? BigInt(rs1)
+      : this.rv32
+        ? BigInt(this.xl[rs1] >>> 0)
+        : u64(this.xl[rs1], this.xh[rs1]);
     if (writes) {
       const next = kind === 0 ? src : kind === 1 ? old | src : old & ~src;
       if (!this.csrWrite(csr, BigInt.asUintN(64, next))) {
@@ -1198,6 +1354,9 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     const wOff = wt.off;
     const wView = wt.view;
     const wBlock = wt.block;
+    const rv32 = this.rv32;
+    /** High word of a virtual address: RV32 addresses are the low 32 bits, unsigned. */
+    const hiMask = rv32 ? 0 : -1;
     let pc = this.pcValue;
     let code = this.code;
     let codeBase = this.codeBase;
@@ -1252,20 +1411,20 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
         case Op.AUIPC: {
           const v = pc + imm;
           xl[rd] = v | 0;
-          xh[rd] = Math.floor(v / TWO32) | 0;
+          xh[rd] = rv32 ? (v | 0) >> 31 : Math.floor(v / TWO32) | 0;
           break;
         }
         case Op.JAL:
           xl[rd] = next | 0;
-          xh[rd] = Math.floor(next / TWO32) | 0;
+          xh[rd] = rv32 ? (next | 0) >> 31 : Math.floor(next / TWO32) | 0;
           pc += imm;
           continue;
         case Op.JALR: {
           const a = xl[rs1];
           const lo = (a + imm) & ~1;
-          const hi = (xh[rs1] + (imm >> 31) + ((a + imm) >>> 0 < a >>> 0 ? 1 : 0)) | 0;
+          const hi = (xh[rs1] + (imm >> 31) + ((a + imm) >>> 0 < a >>> 0 ? 1 : 0)) & hiMask;
           xl[rd] = next | 0;
-          xh[rd] = Math.floor(next / TWO32) | 0;
+          xh[rd] = rv32 ? (next | 0) >> 31 : Math.floor(next / TWO32) | 0;
           pc = hi * TWO32 + (lo >>> 0);
           continue;
         }
@@ -1317,7 +1476,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
             op === Op.LD ? 8 : op === Op.LW || op === Op.LWU ? 4 : op === Op.LH || op === Op.LHU ? 2 : 1;
           const a = xl[rs1];
           const lo = (a + imm) | 0;
-          const hi = (xh[rs1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
+          const hi = (xh[rs1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) & hiMask;
           const vpn = lo >>> 12;
           const t = vpn & TLB_MASK;
           const po = lo & 0xfff;
@@ -1368,7 +1527,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
           const size = op === Op.SD ? 8 : op === Op.SW ? 4 : op === Op.SH ? 2 : 1;
           const a = xl[rs1];
           const lo = (a + imm) | 0;
-          const hi = (xh[rs1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
+          const hi = (xh[rs1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) & hiMask;
           const vpn = lo >>> 12;
           const t = vpn & TLB_MASK;
           const po = lo & 0xfff;
@@ -1593,7 +1752,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
           const al = (xl[rs1] << s) | 0;
           const ah = (xh[rs1] << s) | (xl[rs1] >>> (32 - s));
           const lo = (al + xl[rs2]) | 0;
-          xh[rd] = (ah + xh[rs2] + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
+          xh[rd] = rv32 ? lo >> 31 : (ah + xh[rs2] + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
           xl[rd] = lo;
           break;
         }
@@ -1706,19 +1865,21 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
   private executeRare(op: number, rd: number, rs1: number, rs2: number, imm: number, next: number): boolean {
     const xl = this.xl;
     const xh = this.xh;
-    const s1 = (): bigint => b64(xl[rs1], xh[rs1]);
-    const s2 = (): bigint => b64(xl[rs2], xh[rs2]);
-    const u1 = (): bigint => u64(xl[rs1], xh[rs1]);
-    const u2 = (): bigint => u64(xl[rs2], xh[rs2]);
+    const rv32 = this.rv32;
+    const xlen = BigInt(this.xlen);
+    const s1 = (): bigint => (rv32 ? BigInt(xl[rs1]) : b64(xl[rs1], xh[rs1]));
+    const s2 = (): bigint => (rv32 ? BigInt(xl[rs2]) : b64(xl[rs2], xh[rs2]));
+    const u1 = (): bigint => (rv32 ? BigInt(xl[rs1] >>> 0) : u64(xl[rs1], xh[rs1]));
+    const u2 = (): bigint => (rv32 ? BigInt(xl[rs2] >>> 0) : u64(xl[rs2], xh[rs2]));
     switch (op) {
       case Op.MULH:
-        this.setX64(rd, (s1() * s2()) >> 64n);
+        this.setX64(rd, (s1() * s2()) >> xlen);
         break;
       case Op.MULHSU:
-        this.setX64(rd, (s1() * u2()) >> 64n);
+        this.setX64(rd, (s1() * u2()) >> xlen);
         break;
       case Op.MULHU:
-        this.setX64(rd, (u1() * u2()) >> 64n);
+        this.setX64(rd, (u1() * u2()) >> xlen);
         break;
       case Op.DIV: {
         const a = s1();
@@ -1818,7 +1979,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
       case Op.REV8: {
         const lo = xl[rs1];
         const hi = xh[rs1];
-        xl[rd] = bswap32(hi);
+        xl[rd] = rv32 ? bswap32(lo) : bswap32(hi);
         xh[rd] = bswap32(lo);
         break;
       }
@@ -1831,7 +1992,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
       case Op.BEXT:
       case Op.BEXTI: {
         const immForm = op === Op.BCLRI || op === Op.BINVI || op === Op.BSETI || op === Op.BEXTI;
-        const bit = 1n << BigInt(immForm ? imm : xl[rs2] & 63);
+        const bit = 1n << BigInt(immForm ? imm : xl[rs2] & (this.xlen - 1));
         const v = u1();
         if (op === Op.BEXT || op === Op.BEXTI) this.setX64(rd, (v & bit) !== 0n ? 1n : 0n);
         else if (op === Op.BCLR || op === Op.BCLRI) this.setX64(rd, v & ~bit);
@@ -1938,6 +2099,8 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
         this.illegal();
         return false;
     }
+    // RV32 keeps registers sign-extended from bit 31 (integer results only).
+    if (rv32 && (op < Op.LR_W || (op > Op.AMOMAXU_D && op < Op.FLW))) xh[rd] = xl[rd] >> 31;
     this.pcValue = next;
     return true;
   }
@@ -1950,7 +2113,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     const base = isD ? op - (Op.LR_D - Op.LR_W) : op;
     const size = isD ? 8 : 4;
     const lo = this.xl[rs1];
-    const hi = this.xh[rs1];
+    const hi = this.rv32 ? 0 : this.xh[rs1];
     if ((lo & (size - 1)) !== 0) {
       this.raise(base === Op.LR_W ? C.CAUSE_LOAD_MISALIGNED : C.CAUSE_STORE_MISALIGNED, lo, hi);
       return false;
@@ -2078,7 +2241,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     if (op <= Op.FSD) {
       const a = xl[rs1];
       const lo = (a + imm) | 0;
-      const hi = (xh[rs1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
+      const hi = this.rv32 ? 0 : (xh[rs1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
       if (op === Op.FLW || op === Op.FLD) {
         if (!this.load(lo, hi, op === Op.FLW ? 4 : 8)) return false;
         this.fl[rd] = this.vLo;
@@ -2299,7 +2462,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     if (r?.block == null) return "";
     const off = pa - r.base;
     const insn = off + 4 <= r.size ? r.block.view.getInt32(off, true) : r.block.view.getUint16(off, true);
-    return disassemble(insn, this.pc);
+    return disassemble(insn, this.pc, this.xlen);
   }
 
   // ----------------------------------------------------------------- snapshot

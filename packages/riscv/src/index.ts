@@ -1,4 +1,4 @@
-/** @backplane/riscv — A RISC-V RV64GC hart (unprivileged ISA 20191213, privileged architecture 1.12): interpreter, CSRs, MMU, ELF loader and disassembler. */
+/** @backplane/riscv — A RISC-V RV64GC/RV32GC hart (unprivileged ISA 20191213, privileged architecture 1.12): interpreter, CSRs, MMU, ELF loader and disassembler. */
 
 export {
   CAUSE_BREAKPOINT,
@@ -24,4 +24,11 @@ export {
 } from "./csr.js";
 export { disassemble } from "./disasm.js";
 export { type LoadedElf, type LoadedSegment, loadElf } from "./elf.js";
-export { Hart, type HartOptions, type HartState, ISA_STRING, type RunResult } from "./hart.js";
+export {
+  Hart,
+  type HartOptions,
+  type HartState,
+  ISA_STRING,
+  ISA_STRING_RV32,
+  type RunResult,
+} from "./hart.js";

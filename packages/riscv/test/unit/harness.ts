@@ -28,8 +28,17 @@ export function assemble(source: string, march = "rv64gc_zba_zbb_zbs"): Uint8Arr
   const dir = mkdtempSync(join(tmpdir(), "bp-riscv-"));
   try {
     writeFileSync(join(dir, "p.s"), `.option norelax\n.globl _start\n_start:\n${source}\n`);
-    execFileSync("riscv64-unknown-elf-as", [`-march=${march}`, "-o", join(dir, "p.o"), join(dir, "p.s")]);
+    const abi = march.startsWith("rv32") ? ["-mabi=ilp32d"] : [];
+    execFileSync("riscv64-unknown-elf-as", [
+      `-march=${march}`,
+      ...abi,
+      "-o",
+      join(dir, "p.o"),
+      join(dir, "p.s"),
+    ]);
+    const emulation = march.startsWith("rv32") ? ["-m", "elf32lriscv"] : [];
     execFileSync("riscv64-unknown-elf-ld", [
+      ...emulation,
       "-N",
       "-Ttext=0x80000000",
       "-o",
@@ -53,7 +62,7 @@ export interface Machine {
 export function machine(source: string, options: Partial<HartOptions> = {}): Machine {
   const bus = new AddressSpace();
   bus.addRam("ram", RAM_BASE, 1 << 20);
-  const elf = loadElf(bus, assemble(source));
+  const elf = loadElf(bus, assemble(source, options.xlen === 32 ? "rv32gc_zba_zbb_zbs" : undefined));
   const hart = new Hart({ bus, resetPc: elf.entry, ...options });
   return {
     bus,

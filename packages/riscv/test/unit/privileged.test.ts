@@ -1,7 +1,7 @@
 import { AddressSpace } from "@backplane/memory";
 import { describe, expect, it } from "vitest";
 import { Hart } from "../../src/index.js";
-import { HAVE_TOOLCHAIN, machine, RAM_BASE, SKIP_REASON, X } from "./harness.js";
+import { HAVE_TOOLCHAIN, machine, SKIP_REASON, X } from "./harness.js";
 
 const title = (t: string): string => (HAVE_TOOLCHAIN ? t : `${t} (skipped: ${SKIP_REASON})`);
 const INT = 1n << 63n;
