@@ -117,11 +117,17 @@ describe.skipIf(!QEMU).each(FORMATS.filter(hasFormat))("%s judged by qemu", (for
     delete b["actual-size"];
     expect(a).toEqual(b);
 
+    const human = (text: string) => text.replace(/^disk size: .*$/m, "");
+    expect(human((await img("info", "-f", format, path)).stdout)).toBe(
+      human(qemuImg("info", "-f", format, path).stdout),
+    );
+
     if (format !== "raw") {
       const map = await img("map", "-f", format, "--output=json", path);
       expect(JSON.parse(map.stdout)).toEqual(
         JSON.parse(qemuImg("map", "-f", format, "--output=json", path).stdout),
       );
+      expect((await img("map", "-f", format, path)).stdout).toBe(qemuImg("map", "-f", format, path).stdout);
     }
   });
 
