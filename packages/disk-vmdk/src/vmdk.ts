@@ -12,7 +12,7 @@
  * through `openBacking`.
  * Deviation: VMFS extents (ESX), seSparse and vmfsSparse are refused with
  * UnsupportedError; parentCID is written but not compared with the parent's
- * CID on open (qemu does not either); twoGbMaxExtent* images are not created.
+ * CID on open; twoGbMaxExtent* images are not created.
  */
 import {
   CorruptDataError,
