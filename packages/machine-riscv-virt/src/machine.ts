@@ -158,7 +158,7 @@ export class VirtMachine {
             device.base,
             new Syscon({
               events: {
-                onPowerOff: (status) => this.finish({ code: status >>> 1, reset: false }),
+                onPowerOff: (code) => this.finish({ code, reset: false }),
                 onReset: () => this.finish({ code: 0, reset: true }),
               },
             }),

@@ -1,5 +1,89 @@
-/** `backplane run` — not implemented yet. */
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write("backplane run: not implemented yet\n");
-  return 1;
+/**
+ * `backplane run` — runs a RISC-V `virt` machine with QEMU's command-line
+ * flags (see args.ts). The serial console is the terminal; the exit status
+ * follows the SiFive test device like QEMU's: 0x5555 exits 0,
+ * (code << 16) | 0x3333 exits with `code`.
+ *
+ * Deviation: without -bios, QEMU's own OpenSBI build is used only when
+ * installed at /usr/share/qemu; there is no monitor (Ctrl-A c).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { BackplaneError, NotFoundError } from "@backplane/core";
+import { StdioCharBackend } from "@backplane/host-node";
+import { VIRT_BOARD, VirtMachine } from "@backplane/machine-riscv-virt";
+import { parseArgs, USAGE } from "./args.js";
+
+/** QEMU's default firmware for -M virt on RV64 (Debian package qemu-system-data). */
+const QEMU_DEFAULT_BIOS = "/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin";
+
+function readImage(what: string, path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    throw new NotFoundError(`could not load ${what} '${path}': ${(cause as Error).message}`, { cause });
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (err) {
+    if (err instanceof BackplaneError) {
+      process.stderr.write(`backplane run: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let biosPath = args.bios;
+  if (biosPath === undefined) {
+    if (!existsSync(QEMU_DEFAULT_BIOS)) {
+      throw new NotFoundError(`no default firmware at ${QEMU_DEFAULT_BIOS}; use -bios none or -bios FILE`);
+    }
+    biosPath = QEMU_DEFAULT_BIOS;
+  }
+  const images = {
+    bios: biosPath === "none" ? undefined : readImage("firmware", biosPath),
+    kernel: args.kernel === undefined ? undefined : readImage("kernel", args.kernel),
+    initrd: args.initrd === undefined ? undefined : readImage("initrd", args.initrd),
+    dtb: args.dtb === undefined ? undefined : readImage("device tree", args.dtb),
+    append: args.append,
+  };
+
+  let machine: VirtMachine | undefined;
+  let quit = false;
+  const console = new StdioCharBackend({
+    onQuit: () => {
+      quit = true;
+      machine?.loop.stop();
+    },
+  });
+  try {
+    const ns = (): number => performance.now() * 1e6;
+    machine = new VirtMachine({
+      board: { ...VIRT_BOARD, ram: { base: VIRT_BOARD.ram.base, size: args.memoryBytes } },
+      console,
+      hostTime: args.icountShift === undefined ? ns : undefined,
+      nsPerInstruction: args.icountShift === undefined ? undefined : 2 ** args.icountShift,
+      wallClock: { epochNs: () => BigInt(Date.now()) * 1_000_000n },
+      host: {
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        yield: () => new Promise((resolve) => setImmediate(resolve)),
+      },
+    });
+    const loop = machine.loop;
+    console.onReadable(() => loop.wake());
+    machine.boot(images);
+    const exit = await machine.run();
+    return quit ? 0 : exit.code;
+  } finally {
+    console.close();
+  }
 }

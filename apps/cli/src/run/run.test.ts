@@ -1,0 +1,89 @@
+/**
+ * `backplane run` end to end: the CLI boots a bare-metal test ELF with QEMU's
+ * flags, the guest's UART output reaches stdout, and the exit status follows
+ * the SiFive test device (0 on pass, the failure code otherwise); bad flags
+ * and images fail with a message and status 1.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildProgram, PROGRAMS_DIR } from "../../../../packages/riscv/test/harness/build.js";
+import { runQemu } from "../../../../packages/riscv/test/harness/qemu.js";
+import { GCC, missingTools, QEMU64 } from "../../../../packages/riscv/test/harness/tools.js";
+import { parseSize } from "./args.js";
+
+const MAIN = join(import.meta.dirname, "../main.ts");
+const BUILD = join(import.meta.dirname, "../../../../packages/riscv/test/build");
+
+function cli(...args: string[]) {
+  return spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, "run", ...args], {
+    encoding: "latin1",
+    input: "",
+    timeout: 60_000,
+  });
+}
+
+const noGcc = missingTools(GCC);
+describe.skipIf(noGcc !== undefined)(
+  `backplane run with a test ELF${noGcc ? ` (skipped: ${noGcc})` : ""}`,
+  () => {
+    it("passes a self-checking program with status 0", () => {
+      const elf = buildProgram(join(PROGRAMS_DIR, "m.S"), BUILD).elf;
+      const r = cli("-M", "virt", "-m", "128M", "-smp", "1", "-nographic", "-bios", "none", "-kernel", elf);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toContain("mulhu=091a2b3c4d5e6f78\n");
+      expect(r.status).toBe(0);
+    });
+
+    it("exits with the test device's failure code, as QEMU does", async () => {
+      const elf = buildProgram(join(import.meta.dirname, "testdata/exit42.S"), BUILD).elf;
+      const r = cli("-nographic", "-serial", "stdio", "-bios", "none", "-kernel", elf, "-icount", "shift=0");
+      expect(r.stdout).toBe("hello from the guest\n");
+      expect(r.status).toBe(42);
+      if (missingTools(QEMU64) === undefined) {
+        expect(await runQemu(elf, 64)).toEqual({ output: r.stdout, exitCode: r.status });
+      }
+    });
+  },
+);
+
+describe("backplane run errors", () => {
+  const dir = mkdtempSync(join(tmpdir(), "bp-run-"));
+  const cases: [string, string[], RegExp][] = [
+    ["an unknown flag", ["-bios", "none", "-frobnicate"], /unknown option '-frobnicate'/],
+    ["a flag without its value", ["-kernel"], /option -kernel needs an argument/],
+    ["a malformed size", ["-m", "lots"], /invalid RAM size 'lots'/],
+    ["another machine", ["-M", "sifive_u"], /unsupported machine type 'sifive_u'/],
+    ["two harts", ["-smp", "2"], /only one hart/],
+    ["a missing kernel", ["-bios", "none", "-kernel", join(dir, "nope.elf")], /could not load kernel/],
+  ];
+  for (const [what, args, message] of cases) {
+    it(`rejects ${what}`, () => {
+      const r = cli(...args);
+      expect(r.stderr).toMatch(message);
+      expect(r.status).toBe(1);
+    });
+  }
+
+  it("rejects a non-RISC-V image and a kernel larger than RAM", () => {
+    const arm64 = new Uint8Array(4096);
+    arm64.set([0x41, 0x52, 0x4d, 0x64], 56);
+    writeFileSync(join(dir, "arm64.Image"), arm64);
+    let r = cli("-bios", "none", "-kernel", join(dir, "arm64.Image"));
+    expect(r.stderr).toMatch(/arm64 Linux Image, not a RISC-V one/);
+    expect(r.status).toBe(1);
+    writeFileSync(join(dir, "big.bin"), new Uint8Array(3 * 1024 * 1024));
+    r = cli("-bios", "none", "-m", "2M", "-kernel", join(dir, "big.bin"));
+    expect(r.stderr).toMatch(/does not fit in 2 MiB of RAM/);
+    expect(r.status).toBe(1);
+  });
+
+  it("parses QEMU's size syntax", () => {
+    expect(parseSize("128M")).toBe(128 * 1024 * 1024);
+    expect(parseSize("1G")).toBe(1024 * 1024 * 1024);
+    expect(parseSize("256")).toBe(256 * 1024 * 1024);
+    expect(parseSize("64k")).toBe(64 * 1024);
+  });
+});
