@@ -14,13 +14,17 @@
  * written before the header points at them.
  *
  * Deviation: counted references saturate at 65535 per cluster to bound
- * memory (two bytes per host cluster).
+ * memory (two bytes per host cluster), and files of more than 2^27 clusters
+ * are not checked (UnsupportedError).
  */
-import { writeU64BE } from "@backplane/core";
+import { UnsupportedError, writeU64BE } from "@backplane/core";
 import type { CheckResult } from "@backplane/disk";
 import { ClusterType, clusterType, compressedClusters, entryCopied, entryOffset } from "./entries.js";
 import type { Qcow2Image } from "./image.js";
 import { getRefcount, setRefcount } from "./refcount.js";
+
+/** Two bytes of counts per host cluster: at most 256 MiB of them. */
+const MAX_CHECKED_CLUSTERS = 2 ** 27;
 
 interface Scan {
   /** Counted references per host cluster. */
@@ -43,6 +47,9 @@ async function scan(img: Qcow2Image): Promise<Scan> {
   const cs = img.clusterSize;
   const fileSize = await img.source.size();
   const nClusters = Math.ceil(fileSize / cs);
+  if (nClusters > MAX_CHECKED_CLUSTERS) {
+    throw new UnsupportedError(`qcow2: checking a file of ${nClusters} clusters needs too much memory`);
+  }
   const counts = new Uint16Array(nClusters);
   const s: Scan = {
     counts,

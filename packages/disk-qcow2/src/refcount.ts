@@ -197,13 +197,16 @@ export class Refcounts {
     let c = start;
     while (c < start + n) {
       const idx = Math.floor(c / this.entriesPerBlock);
+      const blockEnd = (idx + 1) * this.entriesPerBlock;
       if (!this.table[idx]) {
         // No block: every cluster it would cover is free.
-        c = (idx + 1) * this.entriesPerBlock;
+        c = blockEnd;
         continue;
       }
-      if ((await this.get(c)) !== 0) start = c + 1;
-      c++;
+      const block = await this.cache.get(this.table[idx]);
+      for (; c < blockEnd && c < start + n; c++) {
+        if (getRefcount(block, c - idx * this.entriesPerBlock, this.order) !== 0) start = c + 1;
+      }
     }
     return start;
   }
