@@ -15,7 +15,7 @@ for (const dir of dirs) rmSync(reportOf(dir), { force: true });
 
 const turbo = spawnSync(
   "npx",
-  ["turbo", "run", "typecheck", "test", "--concurrency=2", ...process.argv.slice(2)],
+  ["turbo", "run", "typecheck", "test", "--concurrency=2", "--continue", ...process.argv.slice(2)],
   {
     cwd: root,
     stdio: "inherit",

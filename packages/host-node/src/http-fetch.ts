@@ -42,13 +42,22 @@ function describeCause(err: unknown): string {
   return `mirror unreachable (${detail})`;
 }
 
+function isStaleConnection(err: unknown): boolean {
+  const code = (err as { cause?: { code?: string } }).cause?.code;
+  return code === "ECONNRESET" || code === "UND_ERR_SOCKET";
+}
+
 /** GETs `url` and returns the whole body. */
 export async function httpGet(url: string, options: HttpGetOptions = {}): Promise<Uint8Array> {
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: options.signal });
-  } catch (err) {
-    throw new NetworkError(url, describeCause(err), undefined, { cause: err });
+  let response: Response | undefined;
+  for (let attempt = 1; !response; attempt++) {
+    try {
+      response = await fetch(url, { signal: options.signal });
+    } catch (err) {
+      // A kept-alive connection the server closed just as it was reused: GET is idempotent, ask again once.
+      if (attempt === 1 && isStaleConnection(err)) continue;
+      throw new NetworkError(url, describeCause(err), undefined, { cause: err });
+    }
   }
   if (!response.ok || !response.body) {
     throw new NetworkError(url, `HTTP ${response.status} ${response.statusText}`.trimEnd(), response.status);
