@@ -26,7 +26,7 @@ export type SourceResolver = (name: string, relativeTo: string, readOnly: boolea
 /** Options for {@link chainOpener}. */
 export interface ChainOpenerOptions {
   registry?: FormatRegistry;
-  /** Open backing images writable (only `commit` needs this). Default: read-only. */
+  /** Open the direct backing image writable (only `commit` needs this); deeper images stay read-only. Default: read-only. */
   writable?: boolean;
   /** Maximum number of backing images below the top one. Default 64. */
   maxDepth?: number;
@@ -60,7 +60,7 @@ export function chainOpener(resolve: SourceResolver, options: ChainOpenerOptions
       return await registry.open(source, {
         format,
         readOnly: !options.writable,
-        openBacking: chainOpener(resolve, { ...options, chain: [...chain, key] }),
+        openBacking: chainOpener(resolve, { ...options, writable: false, chain: [...chain, key] }),
       });
     } catch (err) {
       await source.close();

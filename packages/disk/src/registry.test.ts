@@ -135,6 +135,21 @@ describe("chainOpener", () => {
     await expect(self.open("s")).rejects.toThrow(/loop/);
   });
 
+  it("opens only the direct backing image writable when asked", async () => {
+    const reg = new FormatRegistry();
+    reg.register(chainFormat());
+    const files: Record<string, string> = { top: "CHN\nmid", mid: "CHN\nbase", base: "CHN\n" };
+    const modes: Record<string, boolean> = {};
+    const resolve = async (name: string, _rel: string, readOnly: boolean) => {
+      modes[name] = readOnly;
+      return { source: new MemoryByteSource(name, enc.encode(files[name]), { readOnly }), key: name };
+    };
+    await reg.open(new MemoryByteSource("top", enc.encode(files.top)), {
+      openBacking: chainOpener(resolve, { registry: reg, chain: ["top"], writable: true }),
+    });
+    expect(modes).toEqual({ mid: false, base: true });
+  });
+
   it("says which backing file is missing", async () => {
     await expect(setup({ top: "CHN\ngone" }).open("top")).rejects.toThrow(
       "Could not open backing file: Could not open 'gone': No such file or directory",

@@ -30,7 +30,7 @@ export interface OpenDiskFileOptions {
   readOnly?: boolean;
   /** Open only this image, not its backing chain. */
   noBacking?: boolean;
-  /** Open the backing chain writable (for `commit`). */
+  /** Open the direct backing image writable (for `commit`). */
   writableBacking?: boolean;
   /** Maximum backing-chain depth. */
   maxDepth?: number;
