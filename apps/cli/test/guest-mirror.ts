@@ -35,6 +35,42 @@ export function pattern(length: number, seed: number): Uint8Array {
 }
 
 export const KERNEL_PKG = "linux-image-6.12.99+test-riscv64";
+const MODULE_TREE = "usr/lib/modules/6.12.99+test-riscv64";
+const FAKE_KO = fileURLToPath(new URL("../../../tools/guest-tests/fake-ko.sh", import.meta.url));
+
+/** An ELF object with `tags` in its .modinfo section, standing in for a kernel module. */
+function fakeModule(tags: string[]): Uint8Array {
+  const path = join(tempDir("guest-ko-"), "m.ko");
+  execFileSync(FAKE_KO, [path, ...tags]);
+  return new Uint8Array(readFileSync(path));
+}
+
+/** Stand-ins for the modules the guest asks for, with Debian 6.12's dependencies: name → [path, .modinfo]. */
+const MODULES: Record<string, [string, string[]]> = {
+  virtio_mmio: ["kernel/drivers/virtio/virtio_mmio.ko", ["depends=", "name=virtio_mmio"]],
+  virtio_blk: ["kernel/drivers/block/virtio_blk.ko", ["depends=", "name=virtio_blk"]],
+  virtio_net: ["kernel/drivers/net/virtio_net.ko", ["depends=net_failover", "name=virtio_net"]],
+  net_failover: ["kernel/drivers/net/net_failover.ko", ["depends=failover", "name=net_failover"]],
+  failover: ["kernel/net/core/failover.ko", ["depends=", "name=failover"]],
+  virtio_rng: ["kernel/drivers/char/hw_random/virtio-rng.ko", ["depends=", "name=virtio_rng"]],
+  crc32c_generic: ["kernel/crypto/crc32c_generic.ko", ["alias=crypto-crc32c", "name=crc32c_generic"]],
+  ext4: ["kernel/fs/ext4/ext4.ko", ["softdep=pre: crypto-crc32c", "depends=jbd2", "name=ext4"]],
+  jbd2: ["kernel/fs/jbd2/jbd2.ko", ["softdep=pre: crypto-crc32c", "depends=", "name=jbd2"]],
+};
+
+/** The module files as packaged: xz-compressed by host xz, plus modules.builtin. */
+function moduleTree(): Record<string, Uint8Array> {
+  const tree: Record<string, Uint8Array> = {
+    [`${MODULE_TREE}/modules.builtin`]: new TextEncoder().encode("kernel/drivers/char/virtio_console.ko\n"),
+  };
+  for (const [name, [path]] of Object.entries(MODULES)) {
+    tree[`${MODULE_TREE}/${path}.xz`] = new Uint8Array(
+      execFileSync("xz", ["-c"], { input: payload.modules.get(name) }),
+    );
+  }
+  return tree;
+}
+
 export const OPENSBI_DIR = "usr/lib/riscv64-linux-gnu/opensbi/generic";
 
 /** The files the fake packages carry. */
@@ -43,6 +79,8 @@ export const payload = {
   fwJump: pattern(5_000, 2),
   fwDynamic: pattern(5_001, 3),
   // Random bytes (no '[') around a BusyBox-style applet name table.
+  /** The uncompressed modules by name. */
+  modules: new Map(Object.entries(MODULES).map(([name, [, tags]]) => [name, fakeModule(tags)])),
   busybox: (() => {
     const junk = pattern(4000, 4).map((b) => (b === 0x5b ? 0 : b));
     const table = new TextEncoder().encode("[\0[[\0cat\0mount\0sh\0\x01");
@@ -92,6 +130,7 @@ export function buildMirror(): string {
   deb(mirror, KERNEL_PKG, "6.12.99-1", "riscv64", {
     "boot/vmlinux-6.12.99+test-riscv64": payload.kernel,
     "boot/config-6.12.99+test-riscv64": new TextEncoder().encode("CONFIG_X=y\n"),
+    ...moduleTree(),
   });
   deb(mirror, "linux-image-riscv64", "6.12.99-1", "riscv64", {}, `${KERNEL_PKG} (= 6.12.99-1)`);
   deb(mirror, "busybox-static", "1:1.37.0-1", "riscv64", { "usr/bin/busybox": payload.busybox });

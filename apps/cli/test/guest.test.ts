@@ -53,6 +53,17 @@ describe("backplane guest fetch against a local mirror", () => {
     for (const name of ["bin/busybox", "bin/mount", "dev/console", "init", "TRAILER!!!"]) {
       expect(cpio).toContain(`${name}\\0`);
     }
+    // Host cpio unpacks it: the modules, uncompressed, and /etc/modules loading them after their dependencies.
+    const root = tempDir("guest-initrd-");
+    sh(root, `gzip -dc '${paths.initrd}' | cpio -id --quiet`);
+    const order = ["virtio_mmio", "virtio_blk", "failover", "net_failover", "virtio_net"];
+    order.push("virtio_rng", "crc32c_generic", "jbd2", "ext4");
+    expect(readFileSync(join(root, "etc/modules"), "utf8")).toBe(order.map((m) => `${m}.ko\n`).join(""));
+    for (const m of order)
+      expect(bytes(join(root, "lib/modules", `${m}.ko`))).toEqual(payload.modules.get(m));
+    expect(readdirSync(join(root, "lib/modules")).length).toBe(order.length);
+    const manifest = JSON.parse(readFileSync(join(cache, "debian-trixie-riscv64/manifest.json"), "utf8"));
+    expect(manifest.modules).toEqual(order);
 
     const fetched = server.requests.length;
     await server.close();

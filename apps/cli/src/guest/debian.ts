@@ -8,8 +8,11 @@
  * every use. Deviation: the Release file's OpenPGP signature is not checked
  * (the mirror is the one the host's apt already trusts, or given by flag).
  * What is fetched: the kernel package named by the linux-image-riscv64
- * metapackage (boot/vmlinux-*), busybox-static (usr/bin/busybox, packed into
- * a BusyBox initramfs) and opensbi (the generic fw_jump.bin/fw_dynamic.bin).
+ * metapackage (boot/vmlinux-* and the modules in {@link GUEST_MODULES} with
+ * what they depend on, read in the same pass over the package),
+ * busybox-static (usr/bin/busybox) and opensbi (the generic
+ * fw_jump.bin/fw_dynamic.bin). BusyBox and the modules are packed into a
+ * BusyBox initramfs whose /init loads the modules at boot.
  */
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,6 +22,8 @@ import {
   decompress,
   extractDebFiles,
   findPackage,
+  isModuleTreeFile,
+  kernelModuleSource,
   type PackageRecord,
   parsePackages,
   parseRelease,
@@ -26,6 +31,7 @@ import {
   parseSourcesList,
   primaryMirror,
   resolveMetapackage,
+  resolveModules,
   sha256Hex,
   verifySha256,
 } from "@backplane/guest-image";
@@ -45,7 +51,23 @@ const KERNEL_META = "linux-image-riscv64";
 const KERNEL_PACKAGE = /^linux-image-6\.12\.[0-9].*-riscv64$/;
 const BUSYBOX_PATH = "usr/bin/busybox";
 const OPENSBI_DIR = "usr/lib/riscv64-linux-gnu/opensbi/generic";
-const MANIFEST_VERSION = 1;
+const MANIFEST_VERSION = 2;
+
+/**
+ * Modules the initramfs loads (their dependencies are added): Debian builds
+ * these as modules. crc32c_generic provides "crypto-crc32c", which ext4 and
+ * jbd2 ask for as a soft dependency (metadata checksums). virtio_console is
+ * built in and so left out.
+ */
+export const GUEST_MODULES = [
+  "virtio_mmio",
+  "virtio_blk",
+  "virtio_net",
+  "virtio_rng",
+  "virtio_console",
+  "crc32c_generic",
+  "ext4",
+] as const;
 const ROLES = ["kernel", "initrd", "fwJump", "fwDynamic", "busybox"] as const;
 
 /** Paths of a complete, verified guest in the cache. */
@@ -72,6 +94,8 @@ export interface GuestManifest {
   mirror: string;
   releaseDate: string;
   packages: Array<Pick<PackageRecord, "package" | "version" | "filename" | "size" | "sha256">>;
+  /** Kernel modules in the initramfs, in the order /init loads them. */
+  modules: string[];
   files: Record<GuestFileRole, { name: string; size: number; sha256: string }>;
 }
 
@@ -184,20 +208,29 @@ export async function fetchDebianGuest(options: DebianGuestOptions = {}): Promis
 
   status(`mirror ${mirror}, suite ${SUITE}, architecture ${ARCH}`);
   const { releaseDate, kernelPkg, busyboxPkg, opensbiPkg } = await resolveGuestPackages(mirror, get);
-  const kernelPath = `boot/vmlinux-${kernelPkg.package.slice("linux-image-".length)}`;
+  const release = kernelPkg.package.slice("linux-image-".length);
+  const kernelPath = `boot/vmlinux-${release}`;
 
-  const unpack = async (pkg: PackageRecord, paths: string[]) => {
+  const unpack = async (pkg: PackageRecord, paths: string[] | ((path: string) => boolean)) => {
     const url = `${mirror}/${pkg.filename}`;
     status(`${pkg.package} ${pkg.version}`);
     const deb = await get(url);
     await verifySha256(deb, pkg, `${url} (${pkg.package} ${pkg.version})`);
     return extractDebFiles(deb, paths, `${pkg.package} ${pkg.version}`);
   };
+  const kernelFiles = await unpack(kernelPkg, (p) => p === kernelPath || isModuleTreeFile(p, release));
+  const kernel = kernelFiles.get(kernelPath);
+  if (!kernel)
+    throw new NotFoundError(`${kernelPkg.package} ${kernelPkg.version}: '${kernelPath}' is missing`);
+  const modules = await resolveModules(GUEST_MODULES, kernelModuleSource(kernelFiles, release));
+  kernelFiles.clear();
   // extractDebFiles throws unless every requested path was found.
-  const kernel = (await unpack(kernelPkg, [kernelPath])).get(kernelPath) as Uint8Array;
   const fw = await unpack(opensbiPkg, [`${OPENSBI_DIR}/fw_jump.bin`, `${OPENSBI_DIR}/fw_dynamic.bin`]);
   const busybox = (await unpack(busyboxPkg, [BUSYBOX_PATH])).get(BUSYBOX_PATH) as Uint8Array;
-  const initrd = buildInitramfs({ busybox });
+  const initrd = buildInitramfs({
+    busybox,
+    modules: modules.map((m) => ({ name: `${m.name}.ko`, data: m.data })),
+  });
 
   const contents: Record<GuestFileRole, [string, Uint8Array]> = {
     kernel: [kernelPath.slice("boot/".length), kernel],
@@ -229,6 +262,7 @@ export async function fetchDebianGuest(options: DebianGuestOptions = {}): Promis
         sha256,
       }),
     ),
+    modules: modules.map((m) => m.name),
     files,
   };
   await writeFileAtomic(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -25,7 +25,8 @@ const USAGE = `usage: backplane guest fetch [--mirror URL] [--cache DIR]
        backplane guest path [--cache DIR]
 
 Fetches Debian 13 (trixie) riscv64: the generic kernel, OpenSBI firmware and a
-BusyBox initramfs, verified against the mirror's Release and Packages indexes.
+BusyBox initramfs that loads the kernel's virtio and ext4 modules, verified
+against the mirror's Release and Packages indexes.
 The mirror defaults to the one in the host's apt sources; the cache to
 $XDG_CACHE_HOME/backplane (or ~/.cache/backplane).
 `;
