@@ -179,21 +179,33 @@ describe.skipIf(!hasQemu)("info, map and check agree with qemu-img", () => {
     }
   });
 
-  it("map matches qemu-img map", async () => {
-    const p = fresh("cluster_size=4096");
-    scribble(p, 4096);
-    const theirs = JSON.parse(qemuImg("map", "--output=json", p)) as Record<string, unknown>[];
-    const img = await openImage(p, { readOnly: true });
-    const ours = await chainBlockStatus(img, 0, img.size);
-    await img.close();
-    const strip = (e: Record<string, unknown>) => ({
-      start: e.start,
-      length: e.length,
-      data: e.data,
-      zero: e.zero,
-      offset: e.offset,
-    });
-    expect(ours.map((e) => strip(e as unknown as Record<string, unknown>))).toEqual(theirs.map(strip));
+  it("map matches qemu-img map (plain, compressed, zero-allocated, over a backing file)", async () => {
+    const plain = fresh("cluster_size=4096");
+    scribble(plain, 4096);
+    const compressed = `${dir}/mapc.qcow2`;
+    qemuImg("convert", "-c", "-O", "qcow2", plain, compressed);
+    const zeroAlloc = fresh("cluster_size=65536");
+    qemuIo(zeroAlloc, ["write -P 1 0 1M", "write -z 64k 128k"]);
+    const overlay = fresh("cluster_size=65536", "4M", ["-b", plain, "-F", "qcow2"]);
+    qemuIo(overlay, ["write -P 2 128k 64k", "write -z 1M 64k"]);
+    for (const p of [plain, compressed, zeroAlloc, overlay]) {
+      const theirs = JSON.parse(qemuImg("map", "--output=json", p)) as Record<string, unknown>[];
+      const img = await openImage(p, { readOnly: true });
+      const ours = await chainBlockStatus(img, 0, img.size);
+      await img.close();
+      const strip = (e: Record<string, unknown>) => ({
+        start: e.start,
+        length: e.length,
+        depth: e.depth,
+        data: e.data,
+        zero: e.zero,
+        offset: e.offset,
+      });
+      expect(
+        ours.map((e) => strip(e as unknown as Record<string, unknown>)),
+        p,
+      ).toEqual(theirs.map(strip));
+    }
   });
 
   it("check matches qemu-img check on a clean image", async () => {
