@@ -156,6 +156,8 @@ export interface DiskImage extends BlockBackend {
   resize?(size: number, options?: { shrink?: boolean }): Promise<void>;
   /** Writes `src` (whole clusters, cluster-aligned) compressed, for `convert -c`. */
   writeCompressed?(offset: number, src: Uint8Array): Promise<void>;
+  /** Deallocates every range, so reads fall through to the backing image (`commit` without `-d`). */
+  makeEmpty?(): Promise<void>;
   /** Rewrites the backing-file reference only (`rebase -u`); `undefined` removes it. */
   setBackingFile?(name: string | undefined, format?: string): Promise<void>;
   /** Internal snapshots (`qemu-img snapshot`). */

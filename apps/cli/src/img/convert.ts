@@ -118,6 +118,8 @@ export async function commit(argv: string[], io: Io): Promise<number> {
     });
     await backing.flush();
     bar.end();
+    // Like qemu-img: empty the committed image unless -d (formats that cannot keep it as is).
+    if (!opts.has("d") && image.makeEmpty) await image.makeEmpty();
     if (!opts.has("q")) io.out("Image committed.\n");
     return 0;
   });
