@@ -118,7 +118,7 @@ export async function commit(argv: string[], io: Io): Promise<number> {
     });
     await backing.flush();
     bar.end();
-    // Like qemu-img: empty the committed image unless -d (formats that cannot keep it as is).
+    // Like qemu-img: empty the committed image unless -d, when its driver can.
     if (!opts.has("d") && image.makeEmpty) await image.makeEmpty();
     if (!opts.has("q")) io.out("Image committed.\n");
     return 0;
