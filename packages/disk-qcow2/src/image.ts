@@ -189,6 +189,12 @@ export class Qcow2Image implements DiskImage {
 
   /** Opens a qcow2 image; see {@link OpenOptions}. */
   static async open(source: ByteSource, options: Qcow2OpenOptions = {}): Promise<Qcow2Image> {
+    for (const key of ["l2CacheEntries", "refcountCacheEntries"] as const) {
+      const v = options[key];
+      if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) {
+        throw new InvalidArgumentError(`qcow2: ${key} must be a positive integer, not ${v}`);
+      }
+    }
     const fileSize = await source.size();
     const probe = new Uint8Array(Math.min(fileSize, 512));
     await source.read(0, probe);
@@ -240,7 +246,14 @@ export class Qcow2Image implements DiskImage {
       backing,
       options,
     );
-    if (!readOnly) await img.openForWriting();
+    if (!readOnly) {
+      try {
+        await img.openForWriting();
+      } catch (err) {
+        await backing?.close();
+        throw err;
+      }
+    }
     return img;
   }
 
@@ -565,7 +578,7 @@ export class Qcow2Image implements DiskImage {
       const end =
         offset + length === this.header.size ? offset + length : Math.floor((offset + length) / cs) * cs;
       if (end <= start) return;
-      // Spec: with a backing file a discarded cluster must not expose backing data, so v3 uses the zero flag.
+      // As QEMU does: over a backing file, v3 marks discarded clusters zero instead of exposing backing data.
       const zero = this.header.version === 3 && this.backing !== undefined;
       await this.eachCluster(start, end - start, async (gc) => {
         const { l2, at } = await this.lookup(gc);
@@ -579,8 +592,10 @@ export class Qcow2Image implements DiskImage {
 
   /**
    * Writes one whole guest cluster compressed with the image's
-   * compression_type (deflate or zstd), as `qemu-img convert -c` does. Data that does not shrink is stored uncompressed. `data` is one
-   * cluster, or the rest of the disk for the last cluster.
+   * compression_type (deflate or zstd), as `qemu-img convert -c` does.
+   * Consecutive compressed clusters are packed into shared host clusters;
+   * data that does not shrink is stored uncompressed. `data` is one cluster,
+   * or the rest of the disk for the last cluster.
    */
   writeCompressed(offset: number, data: Uint8Array): Promise<void> {
     return this.locked(async () => {
@@ -603,7 +618,7 @@ export class Qcow2Image implements DiskImage {
         host = tail;
         await this.refcounts.update(Math.floor(tail / cs), 1);
       } else {
-        host = await this.refcounts.alloc(Math.ceil(packed.length / cs));
+        host = await this.refcounts.alloc(1); // packed is smaller than a cluster
       }
       await this.source.write(host, packed);
       this.compressedTail = (host + packed.length) % cs === 0 ? 0 : host + packed.length;
