@@ -555,18 +555,23 @@ export class Qcow2Image implements DiskImage {
   writeZeroes(offset: number, length: number, _options?: WriteZeroesOptions): Promise<void> {
     return this.locked(async () => {
       await this.beginWrite(offset, length);
-      await this.eachCluster(offset, length, async (gc, inC, n) => {
-        const { l2, at } = await this.lookup(gc);
-        const type = l2 ? clusterType(l2, at) : ClusterType.Unallocated;
-        if (type === ClusterType.ZeroPlain || (type === ClusterType.Unallocated && !this.backing)) return;
-        const whole = inC === 0 && (n === this.clusterSize || gc * this.clusterSize + n === this.header.size);
-        if (whole && this.header.version === 3) {
-          const w = await this.l2ForWrite(gc);
-          await this.relink(w.l2, w.l2Off, w.at, () => setEntry(w.l2, w.at, 0, false, true));
-        } else {
-          await this.writeCluster(gc, inC, new Uint8Array(n));
-        }
-      });
+      await this.zeroRange(offset, length);
+    });
+  }
+
+  /** Makes a range read as zeroes: zero flags for whole clusters (v3), zero data otherwise. */
+  private async zeroRange(offset: number, length: number): Promise<void> {
+    await this.eachCluster(offset, length, async (gc, inC, n) => {
+      const { l2, at } = await this.lookup(gc);
+      const type = l2 ? clusterType(l2, at) : ClusterType.Unallocated;
+      if (type === ClusterType.ZeroPlain || (type === ClusterType.Unallocated && !this.backing)) return;
+      const whole = inC === 0 && (n === this.clusterSize || gc * this.clusterSize + n === this.header.size);
+      if (whole && this.header.version === 3) {
+        const w = await this.l2ForWrite(gc);
+        await this.relink(w.l2, w.l2Off, w.at, () => setEntry(w.l2, w.at, 0, false, true));
+      } else {
+        await this.writeCluster(gc, inC, new Uint8Array(n));
+      }
     });
   }
 
@@ -692,15 +697,14 @@ export class Qcow2Image implements DiskImage {
     return this.locked(async () => {
       if (this.readOnly) throw new ReadOnlyError(`qcow2: ${this.source.name} is open read-only`);
       const h = this.header;
-      const saved = { file: h.backingFile, format: h.backingFormat };
+      const saved = { ...h };
       h.backingFile = name;
       h.backingFormat = name === undefined ? undefined : format;
       let cluster: Uint8Array;
       try {
         cluster = serializeHeader(h, this.clusterSize, this.headerRaw);
       } catch (err) {
-        h.backingFile = saved.file;
-        h.backingFormat = saved.format;
+        Object.assign(h, saved);
         throw err;
       }
       await this.flushMetadata();
@@ -752,22 +756,6 @@ export class Qcow2Image implements DiskImage {
         await this.flushMetadata();
       }
       await this.source.flush();
-    });
-  }
-
-  private async zeroRange(offset: number, length: number): Promise<void> {
-    // Same path as writeZeroes, already inside the lock.
-    const cs = this.clusterSize;
-    await this.eachCluster(offset, length, async (gc, inC, n) => {
-      const { l2, at } = await this.lookup(gc);
-      const type = l2 ? clusterType(l2, at) : ClusterType.Unallocated;
-      if (type === ClusterType.ZeroPlain || (type === ClusterType.Unallocated && !this.backing)) return;
-      if (inC === 0 && this.header.version === 3) {
-        const w = await this.l2ForWrite(gc);
-        await this.relink(w.l2, w.l2Off, w.at, () => setEntry(w.l2, w.at, 0, false, true));
-      } else {
-        await this.writeCluster(gc, inC, new Uint8Array(Math.min(n, cs - inC)));
-      }
     });
   }
 
