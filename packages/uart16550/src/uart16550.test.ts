@@ -259,6 +259,21 @@ describe("Uart16550 loopback", () => {
   });
 });
 
+describe("Uart16550 dispose", () => {
+  it("stops pulling input so the backend can serve a new UART", () => {
+    const old = make();
+    old.w(FCR, 0x01);
+    old.uart.dispose();
+    expect(old.char.listenerCount).toBe(0);
+    const next = make(old.char);
+    next.w(FCR, 0x01);
+    old.char.push("ab");
+    expect(old.r(LSR) & 0x01).toBe(0);
+    expect(next.r(RBR)).toBe(0x61);
+    expect(next.r(RBR)).toBe(0x62);
+  });
+});
+
 describe("Uart16550 guest errors", () => {
   it("ignores and counts bad offsets, writes to status registers and wide accesses", () => {
     const { uart, w, r, counts } = make();

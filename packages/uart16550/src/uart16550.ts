@@ -170,6 +170,7 @@ export class Uart16550 implements MmioDevice, Snapshotable<Uart16550State> {
   private thrInterrupt = false;
   private timeoutIndication = false;
   private timeoutTimer: TimerHandle | undefined;
+  private readonly unsubscribe: () => void;
 
   constructor(options: Uart16550Options) {
     const clockHz = options.clockHz ?? UART16550_VIRT_CLOCK_HZ;
@@ -181,9 +182,19 @@ export class Uart16550 implements MmioDevice, Snapshotable<Uart16550State> {
     this.timers = options.timers;
     this.clockHz = clockHz;
     this.events = options.events ?? {};
-    this.char.onReadable(() => this.pull());
+    this.unsubscribe = this.char.onReadable(() => this.pull());
     this.pull();
     this.updateIrq();
+  }
+
+  /**
+   * Stops taking input from the CharBackend and cancels the timeout timer, so
+   * the backend can be handed to a new UART (after a machine reset, say).
+   */
+  dispose(): void {
+    this.unsubscribe();
+    this.timeoutTimer?.cancel();
+    this.timeoutTimer = undefined;
   }
 
   read(offset: number, width: NarrowWidth): number {
