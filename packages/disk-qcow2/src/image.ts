@@ -841,6 +841,7 @@ export class Qcow2Image implements DiskImage {
       }
       await this.flushMetadata();
       const cs = this.clusterSize;
+      await this.checkRoomForReference(this.l1);
       // Every cluster reachable from the active L1 gains a reference; none may be written in place any more.
       await this.updateTreeRefcounts(this.l1, 1);
       await this.fixCopiedFlags();
@@ -878,6 +879,7 @@ export class Qcow2Image implements DiskImage {
       const snap = this.findSnapshot(nameOrId);
       await this.flushMetadata();
       const snapL1 = await this.readSnapshotL1(snap);
+      await this.checkRoomForReference(snapL1);
       await this.updateTreeRefcounts(snapL1, 1);
       await this.refcounts.cache.flush();
       const oldL1 = this.l1.slice();
@@ -949,6 +951,35 @@ export class Qcow2Image implements DiskImage {
     this.snapshotTable = entries;
     this.snapshotTableBytes = bytes.length;
     if (oldClusters) this.scheduleFree(oldOff / cs, oldClusters);
+  }
+
+  /** Throws before anything changes if one more reference to `l1`'s clusters would overflow the refcount width. */
+  private async checkRoomForReference(l1: Uint8Array): Promise<void> {
+    const max = this.refcounts.maxRefcount;
+    if (max >= 0xffff) return; // 16 bits and wider: no realistic snapshot count reaches the limit
+    const cs = this.clusterSize;
+    const full = async (c: number) => {
+      if ((await this.refcounts.get(c)) >= max) {
+        throw new UnsupportedError(
+          `qcow2: refcount_bits=${2 ** this.refcounts.order} leaves no room for another reference`,
+        );
+      }
+    };
+    for (let o = 0; o < l1.length; o += 8) {
+      const l2Off = entryOffset(l1, o);
+      if (!l2Off) continue;
+      await full(l2Off / cs);
+      const l2 = await this.l2Cache.get(l2Off);
+      for (let at = 0; at < cs; at += this.l2EntrySize) {
+        const type = clusterType(l2, at);
+        if (type === ClusterType.Normal || type === ClusterType.ZeroAlloc)
+          await full(entryOffset(l2, at) / cs);
+        else if (type === ClusterType.Compressed) {
+          const [first, last] = compressedClusters(l2, at, this.clusterBits);
+          for (let c = first; c <= last; c++) await full(c);
+        }
+      }
+    }
   }
 
   /** Adds `delta` to the refcount of every L2 table and data cluster reachable from `l1`. */

@@ -264,6 +264,24 @@ describe.skipIf(!hasQemu)("images we write pass qemu-img check and compare", () 
     expectClean(p);
   });
 
+  it("a snapshot that would overflow narrow refcounts is refused before anything changes", async () => {
+    const p = next();
+    const img = await createImage(p, 1 << 20, { refcount_bits: "1", cluster_size: "4096" });
+    await img.write(0, new Uint8Array(50_000).fill(8));
+    await expect(img.createSnapshot("x")).rejects.toBeInstanceOf(UnsupportedError);
+    await img.close();
+    expectClean(p);
+    expectContent(p, new Uint8Array(1 << 20).fill(8, 0, 50_000));
+    const two = next();
+    const img2 = await createImage(two, 1 << 20, { refcount_bits: "2", cluster_size: "4096" });
+    await img2.write(0, new Uint8Array(50_000).fill(9));
+    await img2.createSnapshot("a");
+    await img2.createSnapshot("b");
+    await expect(img2.createSnapshot("c")).rejects.toBeInstanceOf(UnsupportedError);
+    await img2.close();
+    expectClean(two);
+  });
+
   it("applies and deletes snapshots made by qemu-img", async () => {
     const p = next();
     qemuImg("create", "-f", "qcow2", "-o", "cluster_size=4096", p, "1M");
