@@ -60,6 +60,7 @@ const ERRORS: [string[], number, string][] = [
     "Invalid buffer size for sparse output specified.",
   ],
   [["resize"], 1, "Not enough arguments"],
+  [["info", "--image-opts", "driver=raw,file.filename=x"], 1, "--image-opts is not supported"],
   [["resize", "-f", "raw", raw, "1K"], 1, "warning: Shrinking an image will delete all data"],
   [["measure"], 1, "Either --size N or one filename must be specified."],
   [["measure", "--size", "1G", raw], 1, "--size N cannot be used together with a filename."],

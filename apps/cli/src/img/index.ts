@@ -5,11 +5,11 @@
  * field names and exit codes. Commands reach format drivers only through the
  * `DiskFormat`/`DiskImage` contract of @backplane/disk.
  *
- * Deviation: no `--image-opts`/`--object` (accepted by the parser, ignored),
- * no `bench`, `bitmap`, `amend` or `dd`; error lines start with
+ * Deviation: no `--image-opts`/`--object` (refused with a clear error), no
+ * `bench`, `bitmap`, `amend` or `dd`; error lines start with
  * "backplane img:" instead of "qemu-img:".
  */
-import { BackplaneError } from "@backplane/core";
+import { BackplaneError, UnsupportedError } from "@backplane/core";
 import { UsageError } from "./args.js";
 import { type Io, PROG } from "./common.js";
 import { compare } from "./compare.js";
@@ -84,6 +84,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return 0;
   }
   try {
+    const end = rest.indexOf("--");
+    const unsupported = (end < 0 ? rest : rest.slice(0, end)).find((a) =>
+      /^--(image-opts|target-image-opts|object)(=|$)/.test(a),
+    );
+    if (unsupported) throw new UnsupportedError(`${unsupported.split("=")[0]} is not supported`);
     return await command.run(rest, io);
   } catch (err) {
     if (!(err instanceof BackplaneError)) throw err;
