@@ -33,7 +33,7 @@ import type {
   OpenOptions,
 } from "@backplane/disk";
 import { checkRange, granules, isZero, mergeExtents } from "@backplane/disk";
-import { randomUuid, readExact } from "@backplane/disk-vhd/unstable";
+import { randomUuid, readExact, SerialQueue } from "@backplane/disk-vhd/unstable";
 
 /** VDI_IMAGE_SIGNATURE at offset 0x40 of the pre-header. */
 export const VDI_IMAGE_SIGNATURE = 0xbeda107f;
@@ -241,7 +241,14 @@ export class VdiImage implements DiskImage {
     }
   }
 
-  async write(offset: number, src: Uint8Array): Promise<void> {
+  /** Writes and flushes run one at a time: allocation must not interleave. */
+  private readonly queue = new SerialQueue();
+
+  write(offset: number, src: Uint8Array): Promise<void> {
+    return this.queue.run(() => this.writeNow(offset, src));
+  }
+
+  private async writeNow(offset: number, src: Uint8Array): Promise<void> {
     if (this.readOnly) throw new ReadOnlyError(`${this.source.name} is open read-only`);
     checkRange(this.size, offset, src.length);
     const { cbBlock, offData } = this.header;
@@ -279,7 +286,11 @@ export class VdiImage implements DiskImage {
     return entry;
   }
 
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
+    return this.queue.run(() => this.flushNow());
+  }
+
+  private async flushNow(): Promise<void> {
     if (!this.readOnly) await this.source.flush();
   }
 

@@ -89,3 +89,20 @@ export async function contentSha256(image: DiskImage): Promise<string> {
   }
   return hash.digest("hex");
 }
+
+/**
+ * Issues 24 disjoint unaligned writes to `image` at once (Promise.all), the way a
+ * device with many requests in flight does, and returns the disk content they make.
+ */
+export async function concurrentWrites(image: DiskImage): Promise<Uint8Array> {
+  const expected = new Uint8Array(image.size);
+  const stride = Math.floor(image.size / 24);
+  const writes = Array.from({ length: 24 }, (_, i) => {
+    const data = pattern(Math.min(50_000 + i * 1000, stride - 7 * i), i + 100);
+    const offset = i * stride + 7 * i;
+    expected.set(data, offset);
+    return image.write(offset, data);
+  });
+  await Promise.all(writes);
+  return expected;
+}

@@ -5,6 +5,7 @@ import { BackplaneError, CorruptDataError, UnsupportedError } from "@backplane/c
 import { describe, expect, it } from "vitest";
 import { VdiImage, vdiFormat } from "../src/index.js";
 import {
+  concurrentWrites,
   contentSha256,
   fileSource,
   fixtureSource,
@@ -116,6 +117,17 @@ describe.skipIf(!hasQemu)("VDI images we create, judged by qemu-img", () => {
     const expected = new Uint8Array(4 * MiB);
     expected.fill(0x77, 0, 1536 * 1024);
     expected.set(pattern(2 * MiB, 9), MiB + 100);
+    await img.close();
+    writeFileSync(join(dir, "exp.raw"), expected);
+    expect(qemuImgStatus("check", "-f", "vdi", f).status).toBe(0);
+    expect(qemuImgStatus("compare", "-f", "vdi", "-F", "raw", f, join(dir, "exp.raw")).status).toBe(0);
+  });
+
+  it("concurrent writes allocate without clobbering each other (qemu-img check and compare)", async () => {
+    const dir = tempDir();
+    const f = join(dir, "c.vdi");
+    const img = await VdiImage.create(await newFileSource(f), { size: 24 * MiB });
+    const expected = await concurrentWrites(img);
     await img.close();
     writeFileSync(join(dir, "exp.raw"), expected);
     expect(qemuImgStatus("check", "-f", "vdi", f).status).toBe(0);

@@ -43,3 +43,14 @@ export function randomUuid(): Uint8Array {
   u[8] = (u[8] & 0x3f) | 0x80;
   return u;
 }
+
+/** Runs async tasks one at a time in call order (writes that allocate must not interleave). */
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}

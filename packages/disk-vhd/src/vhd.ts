@@ -40,7 +40,7 @@ import type {
   OpenOptions,
 } from "@backplane/disk";
 import { checkRange, granules, isZero, mergeExtents } from "@backplane/disk";
-import { randomUuid, readBacking, readExact } from "./io.js";
+import { randomUuid, readBacking, readExact, SerialQueue } from "./io.js";
 import {
   chsGeometry,
   DISK_TYPE_DIFFERENCING,
@@ -377,7 +377,14 @@ export class VhdImage implements DiskImage {
     return readExact(this.source, entry * SECTOR, this.bitmapSize, "VHD sector bitmap");
   }
 
-  async write(offset: number, src: Uint8Array): Promise<void> {
+  /** Writes and flushes run one at a time: allocation must not interleave. */
+  private readonly queue = new SerialQueue();
+
+  write(offset: number, src: Uint8Array): Promise<void> {
+    return this.queue.run(() => this.writeNow(offset, src));
+  }
+
+  private async writeNow(offset: number, src: Uint8Array): Promise<void> {
     if (this.readOnly) throw new ReadOnlyError(`${this.source.name} is open read-only`);
     checkRange(this.size, offset, src.length);
     const header = this.dynamicHeader;
@@ -460,7 +467,11 @@ export class VhdImage implements DiskImage {
     return entry;
   }
 
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
+    return this.queue.run(() => this.flushNow());
+  }
+
+  private async flushNow(): Promise<void> {
     if (!this.readOnly) await this.source.flush();
   }
 

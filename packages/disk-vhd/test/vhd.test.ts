@@ -5,6 +5,7 @@ import { BackplaneError, CorruptDataError, UnsupportedError } from "@backplane/c
 import type { BackingOpener } from "@backplane/disk";
 import { describe, expect, it } from "vitest";
 import {
+  concurrentWrites,
   contentSha256,
   fileSource,
   fixtureSource,
@@ -125,6 +126,19 @@ describe.skipIf(!hasQemu)("VHD images we create, judged by qemu-img", () => {
       });
     }
   }
+
+  it("concurrent writes allocate without clobbering each other (qemu-img compare)", async () => {
+    const dir = tempDir();
+    const f = join(dir, "c.vhd");
+    const img = await VhdImage.create(await newFileSource(f), {
+      size: 48 * MiB,
+      options: { force_size: "on" },
+    });
+    const expected = await concurrentWrites(img);
+    await img.close();
+    writeFileSync(join(dir, "exp.raw"), expected);
+    expect(qemuImgStatus("compare", "-f", "vpc", "-F", "raw", f, join(dir, "exp.raw")).status).toBe(0);
+  });
 
   it("writes into a dynamic image qemu made and qemu reads it back", async () => {
     const dir = tempDir();

@@ -33,7 +33,7 @@ import type {
   SiblingOpener,
 } from "@backplane/disk";
 import { checkRange, mergeExtents } from "@backplane/disk";
-import { readBacking, readExact } from "@backplane/disk-vhd/unstable";
+import { readBacking, readExact, SerialQueue } from "@backplane/disk-vhd/unstable";
 import {
   CID_NOPARENT,
   type ExtentDescription,
@@ -318,7 +318,14 @@ export class VmdkImage implements DiskImage {
     }
   }
 
-  async write(offset: number, src: Uint8Array): Promise<void> {
+  /** Writes and flushes run one at a time: allocation must not interleave. */
+  private readonly queue = new SerialQueue();
+
+  write(offset: number, src: Uint8Array): Promise<void> {
+    return this.queue.run(() => this.writeNow(offset, src));
+  }
+
+  private async writeNow(offset: number, src: Uint8Array): Promise<void> {
     if (this.readOnly) throw new ReadOnlyError(`${this.source.name} is open read-only`);
     checkRange(this.size, offset, src.length);
     for (const { extent } of this.pieces(offset, src.length)) {
@@ -362,7 +369,11 @@ export class VmdkImage implements DiskImage {
     await this.source.write(descriptorOffset * SECTOR, area);
   }
 
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
+    return this.queue.run(() => this.flushNow());
+  }
+
+  private async flushNow(): Promise<void> {
     if (this.readOnly) return;
     for (const e of this.extents) {
       if (e.sparse) {

@@ -6,6 +6,7 @@ import type { BackingOpener, SiblingOpener } from "@backplane/disk";
 import { FileByteSource } from "@backplane/host-node";
 import { describe, expect, it } from "vitest";
 import {
+  concurrentWrites,
   contentSha256,
   fileSource,
   fixtureSource,
@@ -206,6 +207,22 @@ describe.skipIf(!hasQemu)("VMDK images we create, judged by qemu-img", () => {
       expect(qemuImgStatus("check", "-f", "vmdk", f).status).toBe(0);
       expect(qemuImgStatus("compare", "-f", "vmdk", "-F", "raw", f, join(dir, "exp.raw")).status).toBe(0);
       expect((qemuInfo(f) as QemuInfo)["format-specific"].data.cid).not.toBe(cid);
+    });
+  }
+
+  for (const sub of ["monolithicSparse", "streamOptimized"]) {
+    it(`${sub}: concurrent writes allocate without clobbering each other (qemu-img check and compare)`, async () => {
+      const dir = tempDir();
+      const f = join(dir, "c.vmdk");
+      const img = await VmdkImage.create(await newFileSource(f), {
+        size: 6 * MiB,
+        options: { subformat: sub },
+      });
+      const expected = await concurrentWrites(img);
+      await img.close();
+      writeFileSync(join(dir, "exp.raw"), expected);
+      expect(qemuImgStatus("check", "-f", "vmdk", f).status).toBe(0);
+      expect(qemuImgStatus("compare", "-f", "vmdk", "-F", "raw", f, join(dir, "exp.raw")).status).toBe(0);
     });
   }
 
