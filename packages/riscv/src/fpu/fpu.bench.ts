@@ -23,6 +23,8 @@ const bits32 = nums.map((x) => {
   view.setFloat32(0, x);
   return view.getUint32(0);
 });
+/** Subnormal operands: their products underflow, which only the exact soft-float path handles. */
+const tiny64 = bits64.map((x) => x & 0x800fffffffffffffn);
 const fl = { flags: 0 };
 let sink: unknown;
 
@@ -43,6 +45,9 @@ describe("binary64, 1024 ops per iteration", () => {
   });
   bench("f64Div RNE", () => {
     for (let i = 0; i < N; i++) sink = f64Div(bits64[i], bits64[(i + 1) & (N - 1)], RM_RNE, fl);
+  });
+  bench("f64Mul subnormal x normal (soft-float path)", () => {
+    for (let i = 0; i < N; i++) sink = f64Mul(tiny64[i], bits64[(i + 1) & (N - 1)], RM_RNE, fl);
   });
   bench("f64MulAdd RNE", () => {
     for (let i = 0; i < N; i++)

@@ -1,7 +1,8 @@
 /* Host judge for the FPU tests: reads "op rm a b c" lines (operands as hex bit
  * patterns or integers) and prints "result flags" in hex, computed by the host
  * CPU's IEEE 754 hardware under fesetround, with fflags-encoded exceptions
- * (NX=1 UF=2 OF=4 DZ=8 NV=16). rm 0..3 = RNE RTZ RDN RUP; no RMM on x86. */
+ * (NX=1 UF=2 OF=4 DZ=8 NV=16). rm 0..3 = RNE RTZ RDN RUP; no RMM on x86.
+ * glibc's fma()/fmaf() run the CPU's FMA instructions where it has them. */
 #include <fenv.h>
 #include <math.h>
 #include <stdint.h>
