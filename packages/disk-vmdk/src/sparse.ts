@@ -28,7 +28,7 @@ import {
   writeU64LE,
 } from "@backplane/core";
 import type { ByteSource, MapExtent } from "@backplane/disk";
-import { granules, isZero } from "@backplane/disk";
+import { granules, isZero, mergeExtents } from "@backplane/disk";
 import { readExact } from "@backplane/disk-vhd/unstable";
 import { unzlibSync, zlibSync } from "fflate";
 
@@ -529,8 +529,10 @@ export class SparseExtent {
   }
 
   async status(offset: number, length: number): Promise<MapExtent[]> {
-    const out: MapExtent[] = [];
+    let out: MapExtent[] = [];
     for (const p of granules(offset, length, this.grainBytes)) {
+      // Merge as we go: a map of a large disk would otherwise hold one extent per grain.
+      if (out.length >= 4096) out = mergeExtents(out);
       const gte = await this.entry(p.index);
       const start = offset + p.pos;
       const len = p.length;
@@ -550,7 +552,7 @@ export class SparseExtent {
           offset: gte * SECTOR + p.start,
         });
     }
-    return out;
+    return mergeExtents(out);
   }
 
   /** Every allocated grain lies inside the file (and after the metadata, when uncompressed). */
