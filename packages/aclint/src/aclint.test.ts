@@ -1,5 +1,5 @@
 import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
-import { IrqRecorder, ManualClock } from "@backplane/testing";
+import { fuzzMmio, IrqRecorder, ManualClock } from "@backplane/testing";
 import { describe, expect, it } from "vitest";
 import { Aclint, MSIP_BASE, MTIME, MTIMECMP_BASE } from "./index.js";
 
@@ -140,5 +140,19 @@ describe("Aclint snapshot", () => {
     expect(b.lines[1].mtip.level).toBe(true);
     expect(() => b.dev.loadState({ ...state, version: 2 } as never)).toThrow(UnsupportedError);
     expect(() => make(1).dev.loadState(state)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe("Aclint under a misbehaving guest", () => {
+  it("survives random accesses, counting the invalid ones, and still keeps time", () => {
+    const { dev, clock, lines, errors } = make();
+    fuzzMmio(dev, { accesses: 20_000 });
+    clock.advance(1e9);
+    expect(errors()).toBeGreaterThan(0);
+    dev.write64(MTIME, 0n);
+    dev.write64(MTIMECMP_BASE, 5n);
+    expect(lines[0].mtip.level).toBe(false);
+    clock.advance(500);
+    expect(lines[0].mtip.level).toBe(true);
   });
 });

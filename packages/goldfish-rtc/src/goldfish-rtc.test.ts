@@ -1,5 +1,5 @@
 import { UnsupportedError } from "@backplane/core";
-import { IrqRecorder, ManualClock } from "@backplane/testing";
+import { fuzzMmio, IrqRecorder, ManualClock } from "@backplane/testing";
 import { describe, expect, it } from "vitest";
 import {
   ALARM_HIGH,
@@ -125,5 +125,17 @@ describe("GoldfishRtc snapshot", () => {
     c.rtc.loadState(structuredClone(b.rtc.saveState()));
     expect(c.irq.level).toBe(true);
     expect(() => c.rtc.loadState({ ...state, version: 2 } as never)).toThrow(UnsupportedError);
+  });
+});
+
+describe("GoldfishRtc under a misbehaving guest", () => {
+  it("survives random accesses, counting the invalid ones, and still tells the time", () => {
+    const { rtc, clock, readTime, write64, errors } = make();
+    fuzzMmio(rtc, { accesses: 20_000 });
+    clock.advance(1e9);
+    expect(errors()).toBeGreaterThan(0);
+    write64(TIME_LOW, 42n);
+    clock.advance(8);
+    expect(readTime()).toBe(50n);
   });
 });

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
-import { IrqRecorder } from "@backplane/testing";
+import { fuzzMmio, IrqRecorder } from "@backplane/testing";
 import { describe, expect, it } from "vitest";
 import {
   CONTEXT_BASE,
@@ -162,5 +162,20 @@ describe("Plic", () => {
     expect(b.claim(1)).toBe(10);
     expect(() => b.plic.loadState({ ...state, version: 9 } as never)).toThrow(UnsupportedError);
     expect(() => b.plic.loadState({ ...state, threshold: [0] })).toThrow(InvalidArgumentError);
+  });
+});
+
+describe("Plic under a misbehaving guest", () => {
+  it("survives random accesses, counting the invalid ones, and still routes interrupts", () => {
+    const { plic, outs, counts, prio, enable, threshold, claim, complete } = make();
+    plic.irqLine(20).setLevel(true);
+    fuzzMmio(plic, { accesses: 20_000 });
+    expect(counts.errors).toBeGreaterThan(0);
+    complete(1, 20); // in case the fuzzer claimed it
+    prio(20, 3);
+    enable(1, 20);
+    threshold(1, 0);
+    expect(outs[1].level).toBe(true);
+    expect(claim(1)).toBe(20);
   });
 });

@@ -1,4 +1,5 @@
 import { UnsupportedError } from "@backplane/core";
+import { fuzzMmio } from "@backplane/testing";
 import { describe, expect, it } from "vitest";
 import { Syscon, type SysconEvents } from "./index.js";
 
@@ -46,5 +47,13 @@ describe("Syscon (SiFive test finisher)", () => {
     fresh.dev.write(0, 4, 0x5555);
     expect(fresh.log).toEqual(["poweroff pass 0"]);
     expect(() => fresh.dev.loadState({ version: 2 } as never)).toThrow(UnsupportedError);
+  });
+});
+
+describe("Syscon under a misbehaving guest", () => {
+  it("survives random accesses, counting the invalid ones", () => {
+    const { dev, log } = make();
+    fuzzMmio(dev, { accesses: 20_000 });
+    expect(log.filter((e) => e === "guest error").length).toBeGreaterThan(0);
   });
 });

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
-import { IrqRecorder, ManualClock, MemoryCharBackend } from "@backplane/testing";
+import { fuzzMmio, IrqRecorder, ManualClock, MemoryCharBackend } from "@backplane/testing";
 import { describe, expect, it } from "vitest";
 import {
   DLL,
@@ -334,5 +334,20 @@ describe("Uart16550 snapshot", () => {
     expect(() => b.uart.loadState({ ...state, version: 3 } as never)).toThrow(UnsupportedError);
     expect(() => b.uart.loadState({ ...state, fifoEnabled: false })).toThrow(InvalidArgumentError);
     expect(() => b.uart.loadState({ ...state, triggerLevel: 3 })).toThrow(InvalidArgumentError);
+  });
+});
+
+describe("Uart16550 under a misbehaving guest", () => {
+  it("survives random accesses, counting the invalid ones, and still transmits", () => {
+    const u = make();
+    u.char.push("input");
+    fuzzMmio(u.uart, { accesses: 20_000 });
+    u.clock.advance(1e9);
+    expect(u.counts.errors).toBeGreaterThan(0);
+    u.w(LCR, 0x03);
+    u.w(MCR, 0x00);
+    u.char.takeOutput();
+    u.w(THR, 0x21);
+    expect(u.char.outputText).toBe("!");
   });
 });
