@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 // Boundary check: enforces DESIGN.md rules 1-4 over packages/* and apps/*.
-//  1. core imports nothing; each package imports only what policy.mjs allows.
+//  1. core imports nothing; each package imports only what policy.mjs allows
+//     (its tests may also import what it declares in devDependencies);
 //  2. only host packages touch node:*, DOM globals, host timers or the wall clock
 //     (tests, benches and test fixtures may);
-//  3. nothing imports a machine or an app;
+//  3. only apps import a machine, and nothing imports an app;
 //  4. no dependency cycles, no deep imports (only subpaths in the target's
 //     exports map), no imports that package.json does not declare.
 // Usage: node tools/boundaries/check.mjs [repo-root]   (exit 1 on violations)
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { join, relative, resolve, sep } from "node:path";
-import { allowedImports, hostPackages, neverImported, testHelpers, wallClockPackages } from "./policy.mjs";
+import { allowedImports, appPackages, hostPackages, neverImported, wallClockPackages } from "./policy.mjs";
 
 const SCOPE = "@backplane/";
 const builtins = new Set(builtinModules);
@@ -36,7 +37,7 @@ function* sourceFiles(dir) {
 /** Test code may use test helpers and host APIs. */
 function isTestFile(rel) {
   return (
-    /(^|\/)(test|tests|test-support|bench|fixtures)\//.test(rel) ||
+    /(^|\/)(test|tests|test-support|bench|fixtures|peer)\//.test(rel) ||
     /\.(test|bench|spec)\.[cm]?[jt]s$/.test(rel)
   );
 }
@@ -96,12 +97,12 @@ export function check(root) {
         }
         if (bare.startsWith(SCOPE)) {
           const target = bare.slice(SCOPE.length);
-          if (neverImported.has(target))
-            errors.push(`${at}: nothing may import ${bare} (a machine or an app)`);
+          if (neverImported.has(target) && !appPackages.has(pkg.short))
+            errors.push(`${at}: only apps may import ${bare} (a machine or an app)`);
           const allowed =
             policy === "any" ||
             policy.includes(target) ||
-            (test && (testHelpers.has(target) || target === pkg.short));
+            (test && (bare in devDeps || target === pkg.short));
           if (!allowed) errors.push(`${at}: @backplane/${pkg.short} may not import ${bare}`);
           if (!(bare in deps) && !(test && bare in devDeps) && target !== pkg.short) {
             errors.push(`${at}: imports ${bare} without declaring it in package.json`);

@@ -39,9 +39,6 @@ export const allowedImports = {
 /** Packages that may touch host APIs (node:*, DOM, timers, wall clock). */
 export const hostPackages = new Set(["host-node", "host-web", "cli", "config", "boundaries", "scaffold"]);
 
-/** Packages any package's tests may import (declared as devDependencies). */
-export const testHelpers = new Set(["testing", "host-node", "virtual-switch"]);
-
 /**
  * Packages that may read the wall clock (Date.now, new Date): image formats
  * stamp creation and snapshot times into their metadata. Emulation timing
@@ -56,5 +53,7 @@ export const wallClockPackages = new Set([
   "disk-vdi",
 ]);
 
-/** Nothing may import a machine or an app (DESIGN.md rule 3). */
+/** Apps compose machines; nothing else may import a machine, and nothing imports an app (DESIGN.md rule 3). */
+export const appPackages = new Set(["cli"]);
+
 export const neverImported = new Set(["machine-riscv-virt", "cli"]);

@@ -77,3 +77,17 @@ export class GuestMemoryFault extends BackplaneError {
     this.length = length;
   }
 }
+
+/** A download failed: the server answered with a bad HTTP status, or could not be reached. */
+export class NetworkError extends BackplaneError {
+  /** The URL that was requested. */
+  readonly url: string;
+  /** HTTP status, when the server answered. */
+  readonly status: number | undefined;
+
+  constructor(url: string, message: string, status?: number, options?: { cause?: unknown }) {
+    super("E_NETWORK", `${url}: ${message}`, options);
+    this.url = url;
+    this.status = status;
+  }
+}

@@ -26,6 +26,7 @@ export {
   CorruptDataError,
   GuestMemoryFault,
   InvalidArgumentError,
+  NetworkError,
   NotFoundError,
   OverlapError,
   ReadOnlyError,

@@ -1,7 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { NetworkError } from "@backplane/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DownloadProgress, httpGet, NetworkError } from "./http-fetch.js";
+import { type DownloadProgress, httpGet } from "./http-fetch.js";
 
 const body = new Uint8Array(300_000).map((_, i) => (i * 7) & 0xff);
 let server: Server;

@@ -8,20 +8,7 @@
  * Left out: retries, resuming partial downloads, proxies beyond what fetch
  * itself honours.
  */
-import { BackplaneError } from "@backplane/core";
-
-/** A download failed: bad HTTP status or no connection. */
-export class NetworkError extends BackplaneError {
-  readonly url: string;
-  /** HTTP status, when the server answered. */
-  readonly status: number | undefined;
-
-  constructor(url: string, message: string, status?: number, options?: { cause?: unknown }) {
-    super("E_NETWORK", `${url}: ${message}`, options);
-    this.url = url;
-    this.status = status;
-  }
-}
+import { NetworkError } from "@backplane/core";
 
 /** Progress of one download; `total` is undefined without a Content-Length. */
 export interface DownloadProgress {

@@ -6,10 +6,11 @@ export {
   createDiskFile,
   fileBackingOpener,
   fileResolver,
+  fileSiblingOpener,
   type OpenDiskFileOptions,
   openDiskFile,
   resolveBackingPath,
 } from "./disk-file.js";
 export { FileByteSource, type FileOpenOptions, fileError, HostIoError } from "./file.js";
-export { type DownloadProgress, type HttpGetOptions, httpGet, NetworkError } from "./http-fetch.js";
+export { type DownloadProgress, type HttpGetOptions, httpGet } from "./http-fetch.js";
 export { StdioCharBackend, type StdioOptions } from "./stdio.js";

@@ -1,0 +1,3 @@
+import { preset } from "@backplane/config/tsup";
+
+export default preset();

@@ -1,0 +1,3 @@
+import { preset } from "@backplane/config/vitest";
+
+export default preset();
