@@ -114,6 +114,17 @@ const MAX_CODE_PAGES = 4096;
 const MISA_EXTENSIONS = "ACDFIMSU";
 const INTERRUPT_ORDER = [C.IRQ_M_EXT, C.IRQ_M_SOFT, C.IRQ_M_TIMER, C.IRQ_S_EXT, C.IRQ_S_SOFT, C.IRQ_S_TIMER];
 const NAN_BOX_HI = -1;
+/** Access size of each integer load and store operation. */
+const LOAD_SIZE: Record<number, number> = {
+  [Op.LB]: 1,
+  [Op.LBU]: 1,
+  [Op.LH]: 2,
+  [Op.LHU]: 2,
+  [Op.LW]: 4,
+  [Op.LWU]: 4,
+  [Op.LD]: 8,
+};
+const STORE_SIZE: Record<number, number> = { [Op.SB]: 1, [Op.SH]: 2, [Op.SW]: 4, [Op.SD]: 8 };
 const F32_CANONICAL_NAN = 0x7fc00000;
 
 /** The ISA string for the device tree's riscv,isa property: exactly what an RV64 {@link Hart} implements. */
@@ -1471,81 +1482,98 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
         case Op.LBU:
         case Op.LHU:
         case Op.LWU: {
-          const op = w & 0xff;
-          const size =
-            op === Op.LD ? 8 : op === Op.LW || op === Op.LWU ? 4 : op === Op.LH || op === Op.LHU ? 2 : 1;
           const a = xl[rs1];
           const lo = (a + imm) | 0;
           const hi = (xh[rs1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) & hiMask;
           const vpn = lo >>> 12;
           const t = vpn & TLB_MASK;
           const po = lo & 0xfff;
-          let vlo: number;
-          let vhi = 0;
-          if (rTagLo[t] === vpn && rTagHi[t] === hi && po <= 4096 - size) {
+          const op = w & 0xff;
+          // Any access of up to 8 bytes at po <= 4088 stays inside the page.
+          if (rTagLo[t] === vpn && rTagHi[t] === hi && po <= 4088) {
             const view = rView[t];
             const o = rOff[t] + po;
-            if (size === 4) vlo = view.getInt32(o, true);
-            else if (size === 8) {
-              vlo = view.getInt32(o, true);
-              vhi = view.getInt32(o + 4, true);
-            } else if (size === 2) vlo = view.getUint16(o, true);
-            else vlo = view.getUint8(o);
-          } else {
-            this.pcValue = pc;
-            if (!this.load(lo, hi, size)) {
-              this.instret += n - 1 - retired;
-              return n;
+            switch (op) {
+              case Op.LW: {
+                const v = view.getInt32(o, true);
+                xl[rd] = v;
+                xh[rd] = v >> 31;
+                break;
+              }
+              case Op.LD:
+                xl[rd] = view.getInt32(o, true);
+                xh[rd] = view.getInt32(o + 4, true);
+                break;
+              case Op.LBU:
+                xl[rd] = view.getUint8(o);
+                xh[rd] = 0;
+                break;
+              case Op.LWU:
+                xl[rd] = view.getInt32(o, true);
+                xh[rd] = 0;
+                break;
+              case Op.LHU:
+                xl[rd] = view.getUint16(o, true);
+                xh[rd] = 0;
+                break;
+              case Op.LH: {
+                const v = view.getInt16(o, true);
+                xl[rd] = v;
+                xh[rd] = v >> 31;
+                break;
+              }
+              default: {
+                const v = view.getInt8(o);
+                xl[rd] = v;
+                xh[rd] = v >> 31;
+              }
             }
-            this.pcValue = next;
-            this.setLoaded(op, rd, this.vLo, this.vHi);
-            this.instret += n - retired;
+            break;
+          }
+          this.pcValue = pc;
+          if (!this.load(lo, hi, LOAD_SIZE[op])) {
+            this.instret += n - 1 - retired;
             return n;
           }
-          switch (op) {
-            case Op.LB:
-              vlo = (vlo << 24) >> 24;
-              vhi = vlo >> 31;
-              break;
-            case Op.LH:
-              vlo = (vlo << 16) >> 16;
-              vhi = vlo >> 31;
-              break;
-            case Op.LW:
-              vhi = vlo >> 31;
-              break;
-          }
-          xl[rd] = vlo;
-          xh[rd] = vhi;
-          break;
+          this.pcValue = next;
+          this.setLoaded(op, rd, this.vLo, this.vHi);
+          this.instret += n - retired;
+          return n;
         }
         case Op.SB:
         case Op.SH:
         case Op.SW:
         case Op.SD: {
-          const op = w & 0xff;
-          const size = op === Op.SD ? 8 : op === Op.SW ? 4 : op === Op.SH ? 2 : 1;
           const a = xl[rs1];
           const lo = (a + imm) | 0;
           const hi = (xh[rs1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) & hiMask;
           const vpn = lo >>> 12;
           const t = vpn & TLB_MASK;
           const po = lo & 0xfff;
-          if (wTagLo[t] === vpn && wTagHi[t] === hi && po <= 4096 - size) {
+          const op = w & 0xff;
+          if (wTagLo[t] === vpn && wTagHi[t] === hi && po <= 4088) {
             const view = wView[t];
             const o = wOff[t] + po;
-            if (size === 4) view.setInt32(o, xl[rs2], true);
-            else if (size === 8) {
-              view.setInt32(o, xl[rs2], true);
-              view.setInt32(o + 4, xh[rs2], true);
-            } else if (size === 2) view.setInt16(o, xl[rs2], true);
-            else view.setInt8(o, xl[rs2]);
+            switch (op) {
+              case Op.SW:
+                view.setInt32(o, xl[rs2], true);
+                break;
+              case Op.SD:
+                view.setInt32(o, xl[rs2], true);
+                view.setInt32(o + 4, xh[rs2], true);
+                break;
+              case Op.SB:
+                view.setInt8(o, xl[rs2]);
+                break;
+              default:
+                view.setInt16(o, xl[rs2], true);
+            }
             const dirty = (wBlock[t] as Ram).dirty;
             if (dirty !== null) dirty[o >>> 12] = 1;
             break;
           }
           this.pcValue = pc;
-          if (this.store(lo, hi, size, xl[rs2], xh[rs2])) {
+          if (this.store(lo, hi, STORE_SIZE[op], xl[rs2], xh[rs2])) {
             this.pcValue = next;
             this.instret += n - retired;
           } else {
