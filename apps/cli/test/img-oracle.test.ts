@@ -36,6 +36,17 @@ const DISCARDS = new Set(["raw", "qcow2"]);
 /** Formats qemu-img cannot check (exit 63). */
 const UNCHECKABLE = new Set(["raw", "vpc"]);
 
+/** Extra `convert` flags per format, each judged by qemu-img. */
+const CONVERT_VARIANTS: Record<string, string[][]> = {
+  qcow2: [["-c"], ["-o", "cluster_size=4096"], ["-o", "compat=0.10"]],
+  vmdk: [
+    ["-o", "subformat=monolithicFlat"],
+    ["-o", "subformat=streamOptimized"],
+  ],
+  vpc: [["-o", "subformat=fixed"]],
+  vdi: [["-o", "static=on"]],
+};
+
 type Op =
   | { kind: "write"; off: number; len: number; pattern: number }
   | { kind: "zero" | "discard"; off: number; len: number };
@@ -201,8 +212,7 @@ describe.skipIf(!QEMU).each(FORMATS.filter(hasFormat))("%s judged by qemu", (for
     const src = join(dir, `conv-src-${format}.raw`);
     expect(qemuImg("create", "-q", "-f", "raw", src, String(SIZE)).code).toBe(0);
     qemuIo("raw", src, qemuCommands(randomOps(9, SIZE, OPS, false)));
-    const variants: string[][] = [[]];
-    if (format === "qcow2") variants.push(["-c"], ["-o", "cluster_size=4096"]);
+    const variants: string[][] = [[], ...(CONVERT_VARIANTS[format] ?? [])];
     for (const flags of variants) {
       const out = join(dir, `conv-out-${format}-${variants.indexOf(flags)}.${format}`);
       const r = await img("convert", "-f", "raw", "-O", format, ...flags, src, out);

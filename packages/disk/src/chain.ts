@@ -11,7 +11,7 @@
 import { NotFoundError } from "@backplane/core";
 import { BackingChainError } from "./errors.js";
 import { defaultRegistry, type FormatRegistry } from "./registry.js";
-import type { BackingOpener, ByteSource, DiskImage, MapExtent } from "./types.js";
+import type { BackingOpener, ByteSource, DiskImage, MapExtent, SiblingOpener } from "./types.js";
 
 /** A resolved backing file: its source and an identity for loop detection (a canonical path). */
 export interface ResolvedSource {
@@ -30,6 +30,8 @@ export interface ChainOpenerOptions {
   writable?: boolean;
   /** Maximum number of backing images below the top one. Default 64. */
   maxDepth?: number;
+  /** Opens the other files of multi-file backing images (VMDK extents). */
+  openSibling?: SiblingOpener;
   /** Keys of the images above (the top image's key first). */
   chain?: readonly string[];
 }
@@ -60,6 +62,7 @@ export function chainOpener(resolve: SourceResolver, options: ChainOpenerOptions
       return await registry.open(source, {
         format,
         readOnly: !options.writable,
+        openSibling: options.openSibling,
         openBacking: chainOpener(resolve, { ...options, writable: false, chain: [...chain, key] }),
       });
     } catch (err) {

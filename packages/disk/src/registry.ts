@@ -6,7 +6,7 @@
  * other format claims the file.
  */
 import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
-import type { BackingOpener, ByteSource, DiskFormat, DiskImage } from "./types.js";
+import type { BackingOpener, ByteSource, DiskFormat, DiskImage, SiblingOpener } from "./types.js";
 
 /** Bytes read from the start of a source for probing (qemu's BLOCK_PROBE_BUF_SIZE). */
 export const PROBE_BYTES = 2048;
@@ -21,6 +21,8 @@ export interface OpenDiskOptions {
   openBacking?: BackingOpener;
   /** Open only this image, not its backing chain. */
   noBacking?: boolean;
+  /** Opens the other files of multi-file images (VMDK extents). */
+  openSibling?: SiblingOpener;
 }
 
 /** A set of format drivers, looked up by name or alias. */
@@ -82,6 +84,7 @@ export class FormatRegistry {
       readOnly: options.readOnly ?? source.readOnly,
       openBacking: options.openBacking,
       noBacking: options.noBacking,
+      openSibling: options.openSibling,
     });
   }
 }

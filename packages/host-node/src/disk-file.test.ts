@@ -108,4 +108,34 @@ describe("createDiskFile", () => {
       `Could not open '${path}': No such file or directory`,
     );
   });
+
+  it("creates sibling files next to the image, and a failed create leaves existing siblings alone", async () => {
+    const reg = new FormatRegistry();
+    let fail = false;
+    reg.register({
+      ...ref,
+      name: "pair",
+      probe: () => 0,
+      async create(source, options) {
+        const data = await options.openSibling?.("pair-data", source.name, { create: true });
+        await data?.write(0, new TextEncoder().encode("new data"));
+        await data?.close();
+        if (fail) throw new UnsupportedError("late failure");
+        await source.write(0, new TextEncoder().encode("REF\n"));
+        return ref.open(source);
+      },
+    });
+    const sub = join(dir, "pair");
+    await mkdir(sub);
+    const path = join(sub, "pair.img");
+    const img = await createDiskFile(path, "pair", {}, reg);
+    await img.close();
+    expect((await readdir(sub)).sort()).toEqual(["pair-data", "pair.img"]);
+    expect(await readFile(join(sub, "pair-data"), "utf8")).toBe("new data");
+    await writeFile(join(sub, "pair-data"), "old data");
+    fail = true;
+    await expect(createDiskFile(path, "pair", {}, reg)).rejects.toThrow("late failure");
+    expect(await readFile(join(sub, "pair-data"), "utf8")).toBe("old data");
+    expect((await readdir(sub)).sort()).toEqual(["pair-data", "pair.img"]);
+  });
 });

@@ -8,9 +8,9 @@
  * Deviation: backing references are plain paths; protocol prefixes
  * (`nbd:`, `http:`, `json:`) are refused.
  */
-import { realpath, rm } from "node:fs/promises";
+import { mkdtemp, realpath, rename, rm } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join } from "node:path";
-import { type BackplaneError, UnsupportedError } from "@backplane/core";
+import { UnsupportedError } from "@backplane/core";
 import {
   type BackingOpener,
   type CreateOptions,
@@ -18,6 +18,7 @@ import {
   type DiskImage,
   defaultRegistry,
   type FormatRegistry,
+  type SiblingOpener,
   type SourceResolver,
 } from "@backplane/disk";
 import { FileByteSource, fileError } from "./file.js";
@@ -60,6 +61,14 @@ export const fileResolver: SourceResolver = async (name, relativeTo, readOnly) =
   return { source: await FileByteSource.open(path, { readOnly }), key };
 };
 
+/** Opens (or with `create`, creates) the other files of a multi-file image, relative to the image's directory. */
+export const fileSiblingOpener: SiblingOpener = async (name, relativeTo, options) => {
+  const path = resolveBackingPath(name, relativeTo);
+  return options.create
+    ? FileByteSource.create(path)
+    : FileByteSource.open(path, { readOnly: options.readOnly });
+};
+
 /** A `BackingOpener` for images stored in host files. */
 export function fileBackingOpener(
   top: string,
@@ -69,6 +78,7 @@ export function fileBackingOpener(
     registry: options.registry,
     writable: options.writableBacking,
     maxDepth: options.maxDepth,
+    openSibling: fileSiblingOpener,
     chain: [options.topKey ?? top],
   });
 }
@@ -83,6 +93,7 @@ export async function openDiskFile(path: string, options: OpenDiskFileOptions = 
       format: options.format,
       readOnly: options.readOnly,
       noBacking: options.noBacking,
+      openSibling: fileSiblingOpener,
       openBacking: fileBackingOpener(path, { ...options, topKey }),
     });
   } catch (err) {
@@ -93,32 +104,51 @@ export async function openDiskFile(path: string, options: OpenDiskFileOptions = 
 
 /**
  * Creates `path` as a new image of `format` (replacing any file there);
- * backing files resolve relative to `path`. The image is built under a
- * temporary name in the same directory and renamed into place only when the
- * driver succeeded, so a failed create never destroys an existing file.
+ * backing and sibling files resolve relative to `path`. The image (and any
+ * sibling files it creates next to itself, such as a VMDK flat extent) is
+ * built in a temporary directory beside `path` under its final names, and
+ * moved into place only when the driver succeeded, so a failed create never
+ * destroys existing files.
  */
 export async function createDiskFile(
   path: string,
   format: string,
-  options: Omit<CreateOptions, "openBacking">,
+  options: Omit<CreateOptions, "openBacking" | "openSibling">,
   registry: FormatRegistry = defaultRegistry,
 ): Promise<DiskImage> {
   const driver = registry.get(format);
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${Date.now()}.tmp`);
-  const source = await FileByteSource.create(temp).catch((err: unknown) => {
-    // Name the file the caller asked for, not the temporary one.
-    throw fileError(path, (err as BackplaneError).cause ?? err);
-  });
+  const dir = dirname(path);
+  let work: string;
   try {
-    const image = await driver.create(source, {
-      ...options,
-      openBacking: fileBackingOpener(path, { registry }),
-    });
-    await source.rename(path);
-    return image;
+    work = await mkdtemp(join(dir, ".backplane-create-"));
   } catch (err) {
-    await source.close();
-    await rm(temp, { force: true });
-    throw err;
+    throw fileError(path, err);
+  }
+  const temp = join(work, basename(path));
+  const created: string[] = [];
+  const backing = fileBackingOpener(path, { registry });
+  try {
+    const source = await FileByteSource.create(temp);
+    try {
+      const image = await driver.create(source, {
+        ...options,
+        // Names stored in the image are relative to its final place, not the work directory.
+        openBacking: (name, fmt, relativeTo) => backing(name, fmt, relativeTo === temp ? path : relativeTo),
+        openSibling: (name, relativeTo, opts) => {
+          if (opts.create && !isAbsolute(name) && dirname(resolveBackingPath(name, relativeTo)) === work) {
+            created.push(basename(name));
+          }
+          return fileSiblingOpener(name, relativeTo, opts);
+        },
+      });
+      for (const name of created) await rename(join(work, name), join(dir, name));
+      await source.rename(path);
+      return image;
+    } catch (err) {
+      await source.close();
+      throw err;
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
   }
 }
