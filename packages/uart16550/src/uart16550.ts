@@ -27,8 +27,13 @@
  * OUT2 does not gate the interrupt line (as on QEMU virt, where no PC-style
  * gate exists); data is not masked to the LCR word length (QEMU does not
  * mask it either, and bare-metal programs write THR without programming
- * LCR; the word length still sets the character time); the DMA mode bit and RXRDY/TXRDY pins are not modelled; a
- * divisor of 0 counts as 1 for the timeout.
+ * LCR; the word length still sets the character time); the DMA mode bit and
+ * RXRDY/TXRDY pins are not modelled; a divisor of 0 counts as 1 for the
+ * timeout.
+ *
+ * Where QEMU 7.2 differs, this follows the datasheet: MCR resets to 0 (QEMU
+ * sets OUT2), and MSR delta bits and MODEM status interrupts keep working in
+ * loopback (QEMU reports none there).
  */
 import {
   type CharBackend,
@@ -92,7 +97,7 @@ import {
 export const UART16550_SIZE = 0x100;
 /** Input clock of QEMU virt's UART (the device tree's `clock-frequency`). */
 export const UART16550_VIRT_CLOCK_HZ = 3_686_400;
-/** Depth of the receiver and transmitter FIFOs. */
+/** Depth of the receiver FIFO (the transmitter never fills: bytes leave at once). */
 const FIFO_DEPTH = 16;
 /** RCVR trigger levels selected by FCR bits 7:6. */
 const TRIGGER_LEVELS = [1, 4, 8, 14] as const;
