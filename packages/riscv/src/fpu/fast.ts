@@ -65,35 +65,42 @@ const inRange = (x: number): boolean => {
 };
 
 /**
- * The binary64 bits of an exact result v rounded by `rm`, given s = v rounded
- * to nearest even and the sign of v - s (`err`); `tie` says v lies exactly
- * halfway between s and the next value away from zero.
+ * Which neighbour an exact result v rounds to by `rm`, given s = v rounded to
+ * nearest even and the sign of v - s (`err`): 0 for s itself, +1 for the next
+ * value away from zero, -1 for the next toward zero, as steps of the bit
+ * pattern. `tie` says v lies exactly halfway between s and the next value
+ * away from zero. Raises NX when v is not s.
  */
-function roundError(s: number, err: number, tie: boolean, rm: number, fl: FpFlags): bigint {
-  const bits = toBits(s);
-  if (err === 0) return bits;
+function direction(s: number, err: number, tie: boolean, rm: number, fl: FpFlags): number {
+  if (err === 0) return 0;
   fl.flags |= FLAG_NX;
   const away = err > 0 === s > 0; // |v| > |s|
-  const step = away ? bits + 1n : bits - 1n; // the neighbour of s on v's side
+  const step = away ? 1 : -1; // toward v
   switch (rm) {
     case RM_RTZ:
-      return away ? bits : step;
+      return away ? 0 : step;
     case RM_RDN:
-      return err < 0 ? step : bits;
+      return err < 0 ? step : 0;
     case RM_RUP:
-      return err > 0 ? step : bits;
+      return err > 0 ? step : 0;
     case RM_RMM:
-      return tie ? step : bits;
+      return tie ? step : 0;
     default:
-      return bits;
+      return 0;
   }
 }
 
 /** Whether s + err (err exact, |err| <= half an ulp) is a tie that RNE rounded toward zero. */
-function isTie(s: number, err: number): boolean {
-  if (err > 0 !== s > 0) return false;
-  const ulp = 2 ** (Number((toBits(s) >> 52n) & 0x7ffn) - 1075); // s is normal here
-  return Math.abs(err) === ulp / 2;
+function isTie(s: number, err: number, ulp: number): boolean {
+  return err > 0 === s > 0 && Math.abs(err) === ulp / 2;
+}
+
+/** The binary64 bits of v rounded by `rm`, from s = v rounded to nearest even (normal) and v - s (exact, or its sign). */
+function roundError(s: number, err: number, mayTie: boolean, rm: number, fl: FpFlags): bigint {
+  const bits = toBits(s);
+  const tie = mayTie && rm === RM_RMM && isTie(s, err, 2 ** (Number((bits >> 52n) & 0x7ffn) - 1075));
+  const d = direction(s, err, tie, rm, fl);
+  return d === 0 ? bits : d > 0 ? bits + 1n : bits - 1n;
 }
 
 /** The bits of v rounded to odd, from s = v rounded to nearest even and the sign of v - s. */
@@ -116,7 +123,7 @@ export function add64(a: bigint, b: bigint, rm: number, fl: FpFlags): bigint | u
   // Sums below 2^-1022 are exact, so only zeros (signed by rm) and huge values go the slow way.
   if (!(s !== 0 && Math.abs(s) < HIGH && Math.abs(x) < HIGH && Math.abs(y) < HIGH)) return undefined;
   const err = sumError(x, y, s);
-  return roundError(s, err, rm === RM_RMM && isTie(s, err), rm, fl);
+  return roundError(s, err, true, rm, fl);
 }
 
 export function mul64(a: bigint, b: bigint, rm: number, fl: FpFlags): bigint | undefined {
@@ -125,7 +132,7 @@ export function mul64(a: bigint, b: bigint, rm: number, fl: FpFlags): bigint | u
   const p = x * y;
   if (!(inRange(p) && inRange(x) && inRange(y))) return undefined;
   const err = productError(x, y, p);
-  return roundError(p, err, rm === RM_RMM && isTie(p, err), rm, fl);
+  return roundError(p, err, true, rm, fl);
 }
 
 /** The sign of x/y - q: the exact remainder x - q*y, over y. A quotient is never a tie. */
@@ -176,7 +183,7 @@ export function mulAdd64(a: bigint, b: bigint, c: bigint, rm: number, fl: FpFlag
   const r = th + v;
   if (!inRange(r)) return undefined;
   const err = sumError(th, v, r);
-  return roundError(r, err, rm === RM_RMM && isTie(r, err), rm, fl);
+  return roundError(r, err, true, rm, fl);
 }
 
 const f32 = new Float32Array(1);
@@ -189,23 +196,25 @@ function widen(a: number): number {
 }
 
 const MIN_NORMAL32 = 2 ** -126;
+const MAX_FINITE32 = (2 - 2 ** -23) * 2 ** 127;
 
 /**
  * Rounds binary64 bits (round-to-odd of the exact result) to binary32 once,
- * by `rm`. RNE results that are normal use the host's Math.fround
- * (ECMA-262 21.3.2.17: roundTiesToEven to binary32).
+ * by `rm`. Normal results below the largest finite value start from the
+ * host's Math.fround (ECMA-262 21.3.2.17: roundTiesToEven to binary32) and
+ * step to the neighbour `rm` asks for; others take the exact conversion.
  */
 function narrow(bits: bigint, rm: number, fl: FpFlags): number {
-  if (rm === RM_RNE) {
-    const d = toNumber(bits);
-    f32[0] = d;
-    const r = f32[0];
-    if (Math.abs(d) >= MIN_NORMAL32 && Number.isFinite(r)) {
-      if (r !== d) fl.flags |= FLAG_NX;
-      return u32[0];
-    }
+  const d = toNumber(bits);
+  f32[0] = d;
+  const r = f32[0];
+  if (!(Math.abs(d) >= MIN_NORMAL32 && Math.abs(r) < MAX_FINITE32)) {
+    return Number(convertFormat(BINARY64, BINARY32, bits, rm, fl));
   }
-  return Number(convertFormat(BINARY64, BINARY32, bits, rm, fl));
+  const rBits = u32[0];
+  const err = d - r; // exact: d and r are within a binary32 ulp
+  const tie = rm === RM_RMM && isTie(r, err, 2 ** (((rBits >>> 23) & 0xff) - 150));
+  return rBits + direction(r, err, tie, rm, fl);
 }
 
 const finiteNonzero = (x: number): boolean => x !== 0 && Number.isFinite(x);
