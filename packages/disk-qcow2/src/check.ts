@@ -22,6 +22,7 @@ import type { CheckResult } from "@backplane/disk";
 import { ClusterType, clusterType, compressedClusters, entryCopied, entryOffset } from "./entries.js";
 import type { Qcow2Image } from "./image.js";
 import { getRefcount, setRefcount } from "./refcount.js";
+import { fixCopiedFlags, readSnapshotL1 } from "./snapshot.js";
 
 /** Two bytes of counts per host cluster: at most 256 MiB of them. */
 const MAX_CHECKED_CLUSTERS = 2 ** 27;
@@ -120,7 +121,7 @@ async function scan(img: Qcow2Image): Promise<Scan> {
     if (!snap.l1Size || !aligned(snap.l1TableOffset)) continue;
     add(snap.l1TableOffset, snap.l1Size * 8);
     if (snap.l1TableOffset + snap.l1Size * 8 > fileSize) continue;
-    await walk(await img.readSnapshotL1(snap), false);
+    await walk(await readSnapshotL1(img, snap), false);
   }
   const rc = img.refcounts;
   for (let c = 0; c < rc.layout.tableClusters; c++) s.refStructs.push(rc.layout.tableOffset / cs + c);
@@ -228,7 +229,7 @@ export async function checkImage(img: Qcow2Image, repair?: "leaks" | "all"): Pro
       for (const [c, excess] of before.leakList) await img.refcounts.update(c, -excess);
       leaksFixed = before.leaks;
     }
-    if (repair === "all") await img.fixCopiedFlags();
+    if (repair === "all") await fixCopiedFlags(img);
     await img.flushMetadata();
     await img.source.flush();
     s = await scan(img);

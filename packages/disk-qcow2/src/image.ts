@@ -30,7 +30,6 @@
 import {
   CorruptDataError,
   InvalidArgumentError,
-  NotFoundError,
   ReadOnlyError,
   readU32BE,
   UnsupportedError,
@@ -74,10 +73,10 @@ import {
   type Qcow2Header,
   type SnapshotEntry,
   serializeHeader,
-  serializeSnapshots,
   writeHeaderFields,
 } from "./header.js";
 import { Refcounts } from "./refcount.js";
+import { applySnapshot, createSnapshot, deleteSnapshot, findSnapshot, snapshotInfos } from "./snapshot.js";
 
 /** Tuning for {@link Qcow2Image.open}. */
 export interface Qcow2OpenOptions extends OpenOptions {
@@ -547,7 +546,8 @@ export class Qcow2Image implements DiskImage {
     return { l2, l2Off, at };
   }
 
-  private markL1Dirty(l1i: number): void {
+  /** @internal */
+  markL1Dirty(l1i: number): void {
     this.l1DirtyFrom = Math.min(this.l1DirtyFrom, l1i);
     this.l1DirtyTo = Math.max(this.l1DirtyTo, l1i);
   }
@@ -769,8 +769,8 @@ export class Qcow2Image implements DiskImage {
     }
   }
 
-  /** Moves the active L1 table to a larger copy (written before the header points at it). */
-  private async growL1(entries: number): Promise<void> {
+  /** @internal Moves the active L1 table to a larger copy (written before the header points at it). */
+  async growL1(entries: number): Promise<void> {
     if (entries * 8 > MAX_L1_BYTES)
       throw new UnsupportedError(`qcow2: L1 table of ${entries} entries is too large`);
     await this.flushMetadata();
@@ -791,35 +791,11 @@ export class Qcow2Image implements DiskImage {
     if (oldClusters > 0) this.scheduleFree(oldOff / cs, oldClusters);
   }
 
-  // ---- snapshots ------------------------------------------------------------
+  // ---- snapshots (see snapshot.ts) -------------------------------------------
 
   /** Internal snapshots, as `qemu-img snapshot -l` lists them. */
   listSnapshots(): Promise<SnapshotInfo[]> {
-    return this.locked(async () => this.snapshotInfos());
-  }
-
-  private snapshotInfos(): SnapshotInfo[] {
-    return this.snapshotTable.map((s) => {
-      const info: SnapshotInfo = {
-        id: s.id,
-        name: s.name,
-        "vm-state-size": s.vmStateSize,
-        "date-sec": s.dateSec,
-        "date-nsec": s.dateNsec,
-        "vm-clock-sec": Number(s.vmClockNsec / 1_000_000_000n),
-        "vm-clock-nsec": Number(s.vmClockNsec % 1_000_000_000n),
-      };
-      if (s.icount !== undefined && s.icount !== 0xffff_ffff_ffff_ffffn) info.icount = Number(s.icount);
-      return info;
-    });
-  }
-
-  private findSnapshot(nameOrId: string): SnapshotEntry {
-    const s =
-      this.snapshotTable.find((e) => e.id === nameOrId) ??
-      this.snapshotTable.find((e) => e.name === nameOrId);
-    if (!s) throw new NotFoundError(`qcow2: no snapshot ${nameOrId} in ${this.source.name}`);
-    return s;
+    return this.locked(async () => snapshotInfos(this.snapshotTable));
   }
 
   private checkSnapshotWritable(): void {
@@ -836,39 +812,7 @@ export class Qcow2Image implements DiskImage {
   createSnapshot(name: string, options: { dateSec?: number; dateNsec?: number } = {}): Promise<void> {
     return this.locked(async () => {
       this.checkSnapshotWritable();
-      if (this.snapshotTable.some((s) => s.name === name)) {
-        throw new InvalidArgumentError(`qcow2: snapshot ${name} already exists`);
-      }
-      await this.flushMetadata();
-      const cs = this.clusterSize;
-      await this.checkRoomForReference(this.l1);
-      // Every cluster reachable from the active L1 gains a reference; none may be written in place any more.
-      await this.updateTreeRefcounts(this.l1, 1);
-      await this.fixCopiedFlags();
-      await this.flushMetadata();
-      const l1Clusters = Math.ceil(this.l1.length / cs);
-      const l1Off = l1Clusters ? await this.refcounts.alloc(l1Clusters) : 0;
-      if (l1Clusters) {
-        const copy = new Uint8Array(l1Clusters * cs);
-        copy.set(this.l1);
-        await this.source.write(l1Off, copy);
-      }
-      // Like QEMU: one more than the largest numeric id in use.
-      const id = 1 + this.snapshotTable.reduce((m, s) => Math.max(m, Number.parseInt(s.id, 10) || 0), 0);
-      const entry: SnapshotEntry = {
-        l1TableOffset: l1Off,
-        l1Size: this.header.l1Size,
-        id: String(id),
-        name,
-        dateSec: options.dateSec ?? 0,
-        dateNsec: options.dateNsec ?? 0,
-        vmClockNsec: 0n,
-        vmStateSize: 0,
-        diskSize: this.header.size,
-        extraRest: new Uint8Array(0),
-      };
-      await this.writeSnapshotTable([...this.snapshotTable, entry]);
-      await this.source.flush();
+      await createSnapshot(this, name, options);
     });
   }
 
@@ -876,31 +820,7 @@ export class Qcow2Image implements DiskImage {
   applySnapshot(nameOrId: string): Promise<void> {
     return this.locked(async () => {
       this.checkSnapshotWritable();
-      const snap = this.findSnapshot(nameOrId);
-      await this.flushMetadata();
-      const snapL1 = await this.readSnapshotL1(snap);
-      await this.checkRoomForReference(snapL1);
-      await this.updateTreeRefcounts(snapL1, 1);
-      await this.refcounts.cache.flush();
-      const oldL1 = this.l1.slice();
-      const entries = Math.max(
-        snap.l1Size,
-        Math.ceil((snap.diskSize ?? this.header.size) / this.clusterSize / this.l2Entries),
-      );
-      if (entries > this.header.l1Size) await this.growL1(entries);
-      this.l1.fill(0);
-      this.l1.set(snapL1);
-      this.markL1Dirty(0);
-      this.markL1Dirty(this.header.l1Size - 1);
-      await this.flushMetadata();
-      if (snap.diskSize !== undefined && snap.diskSize !== this.header.size) {
-        this.header.size = snap.diskSize;
-        await this.writeHeader();
-      }
-      await this.updateTreeRefcounts(oldL1, -1);
-      await this.fixCopiedFlags();
-      await this.flushMetadata();
-      await this.source.flush();
+      await applySnapshot(this, findSnapshot(this, nameOrId));
     });
   }
 
@@ -908,129 +828,8 @@ export class Qcow2Image implements DiskImage {
   deleteSnapshot(nameOrId: string): Promise<void> {
     return this.locked(async () => {
       this.checkSnapshotWritable();
-      const snap = this.findSnapshot(nameOrId);
-      await this.flushMetadata();
-      const snapL1 = await this.readSnapshotL1(snap);
-      await this.writeSnapshotTable(this.snapshotTable.filter((s) => s !== snap));
-      await this.flushMetadata();
-      await this.updateTreeRefcounts(snapL1, -1);
-      const l1Clusters = Math.ceil((snap.l1Size * 8) / this.clusterSize);
-      for (let i = 0; i < l1Clusters; i++)
-        await this.refcounts.update(snap.l1TableOffset / this.clusterSize + i, -1);
-      await this.fixCopiedFlags();
-      await this.flushMetadata();
-      await this.source.flush();
+      await deleteSnapshot(this, findSnapshot(this, nameOrId));
     });
-  }
-
-  /** @internal Reads a snapshot's L1 table. */
-  async readSnapshotL1(snap: SnapshotEntry): Promise<Uint8Array> {
-    const buf = new Uint8Array(snap.l1Size * 8);
-    if (buf.length && (await this.source.read(snap.l1TableOffset, buf)) !== buf.length) {
-      throw new CorruptDataError(`qcow2: L1 table of snapshot ${snap.id} is outside the file`);
-    }
-    return buf;
-  }
-
-  /** Writes a new snapshot table, points the header at it and frees the old one. */
-  private async writeSnapshotTable(entries: SnapshotEntry[]): Promise<void> {
-    const cs = this.clusterSize;
-    const bytes = serializeSnapshots(entries);
-    const clusters = Math.ceil(bytes.length / cs);
-    const off = clusters ? await this.refcounts.alloc(clusters) : 0;
-    if (clusters) {
-      await this.refcounts.cache.flush();
-      await this.source.write(off, bytes);
-      await this.source.flush(); // barrier: the new snapshot table before the header points at it
-    }
-    const oldOff = this.header.snapshotsOffset;
-    const oldClusters = Math.ceil(this.snapshotTableBytes / cs);
-    this.header.nbSnapshots = entries.length;
-    this.header.snapshotsOffset = off;
-    await this.writeHeader();
-    this.snapshotTable = entries;
-    this.snapshotTableBytes = bytes.length;
-    if (oldClusters) this.scheduleFree(oldOff / cs, oldClusters);
-  }
-
-  /** Throws before anything changes if one more reference to `l1`'s clusters would overflow the refcount width. */
-  private async checkRoomForReference(l1: Uint8Array): Promise<void> {
-    const max = this.refcounts.maxRefcount;
-    if (max >= 0xffff) return; // 16 bits and wider: no realistic snapshot count reaches the limit
-    const cs = this.clusterSize;
-    const full = async (c: number) => {
-      if ((await this.refcounts.get(c)) >= max) {
-        throw new UnsupportedError(
-          `qcow2: refcount_bits=${2 ** this.refcounts.order} leaves no room for another reference`,
-        );
-      }
-    };
-    for (let o = 0; o < l1.length; o += 8) {
-      const l2Off = entryOffset(l1, o);
-      if (!l2Off) continue;
-      await full(l2Off / cs);
-      const l2 = await this.l2Cache.get(l2Off);
-      for (let at = 0; at < cs; at += this.l2EntrySize) {
-        const type = clusterType(l2, at);
-        if (type === ClusterType.Normal || type === ClusterType.ZeroAlloc)
-          await full(entryOffset(l2, at) / cs);
-        else if (type === ClusterType.Compressed) {
-          const [first, last] = compressedClusters(l2, at, this.clusterBits);
-          for (let c = first; c <= last; c++) await full(c);
-        }
-      }
-    }
-  }
-
-  /** Adds `delta` to the refcount of every L2 table and data cluster reachable from `l1`. */
-  private async updateTreeRefcounts(l1: Uint8Array, delta: number): Promise<void> {
-    const cs = this.clusterSize;
-    for (let o = 0; o < l1.length; o += 8) {
-      const l2Off = entryOffset(l1, o);
-      if (!l2Off) continue;
-      const l2 = await this.l2Cache.get(l2Off);
-      for (let at = 0; at < cs; at += this.l2EntrySize) {
-        const type = clusterType(l2, at);
-        if (type === ClusterType.Normal || type === ClusterType.ZeroAlloc) {
-          await this.refcounts.update(entryOffset(l2, at) / cs, delta);
-        } else if (type === ClusterType.Compressed) {
-          const [first, last] = compressedClusters(l2, at, this.clusterBits);
-          for (let c = first; c <= last; c++) await this.refcounts.update(c, delta);
-        }
-      }
-      if ((await this.refcounts.update(l2Off / cs, delta)) === 0) this.l2Cache.drop(l2Off);
-    }
-  }
-
-  /** @internal Sets QCOW_OFLAG_COPIED on active L1/L2 entries exactly where the refcount is one. */
-  async fixCopiedFlags(): Promise<number> {
-    const cs = this.clusterSize;
-    let fixed = 0;
-    for (let l1i = 0; l1i < this.header.l1Size; l1i++) {
-      const o = l1i * 8;
-      const l2Off = entryOffset(this.l1, o);
-      if (!l2Off) continue;
-      const one = (await this.refcounts.get(l2Off / cs)) === 1;
-      if (entryCopied(this.l1, o) !== one) {
-        setCopied(this.l1, o, one);
-        this.markL1Dirty(l1i);
-        fixed++;
-      }
-      const l2 = await this.l2Cache.get(l2Off);
-      let changed = false;
-      for (let at = 0; at < cs; at += this.l2EntrySize) {
-        const type = clusterType(l2, at);
-        if (type !== ClusterType.Normal && type !== ClusterType.ZeroAlloc) continue;
-        const dataOne = (await this.refcounts.get(entryOffset(l2, at) / cs)) === 1;
-        if (entryCopied(l2, at) !== dataOne) {
-          setCopied(l2, at, dataOne);
-          changed = true;
-          fixed++;
-        }
-      }
-      if (changed) await this.l2Cache.markDirty(l2Off, l2);
-    }
-    return fixed;
   }
 
   // ---- info, map, check -----------------------------------------------------
@@ -1061,7 +860,7 @@ export class Qcow2Image implements DiskImage {
         if (this.backing) info["full-backing-filename"] = this.backing.source.name;
         if (h.backingFormat !== undefined) info["backing-filename-format"] = h.backingFormat;
       }
-      if (this.snapshotTable.length > 0) info.snapshots = this.snapshotInfos();
+      if (this.snapshotTable.length > 0) info.snapshots = snapshotInfos(this.snapshotTable);
       return info;
     });
   }
