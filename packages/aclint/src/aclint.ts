@@ -17,10 +17,9 @@
  * MTIMECMP resets to 0, as on QEMU (the spec leaves it unspecified), so MTIP
  * is pending from reset until software programs a compare.
  *
- * Deviations: accesses
- * that are not naturally aligned, or that hit holes in the map, read as zero,
- * are ignored when written, and are reported to `onGuestError` (QEMU logs
- * them the same way). No SSWI device (ACLINT section 4).
+ * Accesses that are not naturally aligned, or that hit holes in the map,
+ * read as zero, are ignored when written, and are reported to `onGuestError`
+ * (QEMU reads zero there too). Left out: the SSWI device (ACLINT section 4).
  */
 import {
   InvalidArgumentError,
