@@ -18,14 +18,14 @@
  * on hosts that reorder unflushed writes too.
  *
  * Deviation: images with extended L2 entries are read only (subclusters are
- * read, not written). With lazy_refcounts the dirty bit is set while the image
- * is open for writing but refcounts are still kept exact; a dirty image opened
- * for writing is repaired by rebuilding its refcounts. Snapshot create, apply
- * and delete update refcounts and COPIED flags in separate writes, as QEMU
- * does, so a crash inside one of them can leave a state `check` repairs.
- * Resizing an image that has snapshots is refused. Growing makes all new
- * space read as zeroes, also the tail of a cluster cut by an earlier shrink
- * (QEMU 7.2 shows that cluster's old bytes there).
+ * read, not written). With lazy_refcounts the dirty bit is set while the
+ * image is open for writing but refcounts are still kept exact; a dirty image
+ * opened for writing is repaired by rebuilding its refcounts. Resizing an
+ * image that has snapshots is refused. Growing makes all new space read as
+ * zeroes, also the tail of a cluster cut by an earlier shrink (QEMU 7.2 shows
+ * that cluster's old bytes there).
+ *
+ * Internal snapshots live in snapshot.ts, check and repair in check.ts.
  */
 import {
   CorruptDataError,
