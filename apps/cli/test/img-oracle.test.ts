@@ -9,7 +9,7 @@
  *   us and by qemu-io to copies of one image gives equal images.
  * BACKPLANE_LONG=1 runs longer sequences with more seeds.
  */
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DiskImage } from "@backplane/disk";
 import { openDiskFile } from "@backplane/host-node";
@@ -266,5 +266,22 @@ describe.skipIf(!QEMU || !hasFormat("qcow2"))("human output and chains, next to 
     expect(await img("convert", "-n", "-O", "qcow2", top, target)).toMatchObject({ code: 0 });
     expect(qemuImg("compare", top, target).code).toBe(0);
     expect(qemuImg("check", target).code).toBe(0);
+  });
+});
+
+describe.skipIf(!QEMU)("convert between every pair of formats", () => {
+  const formats = FORMATS.filter(hasFormat);
+  const pairs = formats.flatMap((a) => formats.map((b) => [a, b] as const));
+  it.each(pairs)("%s -> %s: qemu-img finds the copy equal and clean", async (from, to) => {
+    const src = join(dir, `matrix-src.${from}`);
+    if (!existsSync(src)) {
+      expect(qemuImg("create", "-q", "-f", from, src, String(SIZE)).code).toBe(0);
+      qemuIo(from, src, qemuCommands(randomOps(77, virtualSize(src, from), OPS, false)));
+    }
+    const out = join(dir, `matrix-${from}-to.${to}`);
+    expect(await img("convert", "-f", from, "-O", to, src, out)).toMatchObject({ code: 0, stderr: "" });
+    const cmp = qemuImg("compare", "-f", from, "-F", to, src, out);
+    expect(cmp.code, cmp.stdout + cmp.stderr).toBe(0);
+    expect(qemuImg("check", "-f", to, out).code).toBe(UNCHECKABLE.has(to) ? 63 : 0);
   });
 });
