@@ -9,8 +9,11 @@
  * (unprivileged ISA 20191213, section 11.2) and to raise NX.
  *
  * binary32 results use round-to-odd: the exact result is first rounded to a
- * binary64 with a sticky last bit, then narrowed by the exact soft-float
- * conversion, which then rounds once in any mode, with UF and OF.
+ * binary64 with a sticky last bit, which then rounds to binary32 exactly as
+ * the exact result would (Math.fround plus a step to the neighbour `rm`
+ * wants; the soft-float conversion near underflow and overflow).
+ * Conversions to and from integers use plain number arithmetic where every
+ * value involved is an exact integer below 2^53.
  *
  * Every function returns `undefined` outside its safe range (zeros, NaNs,
  * infinities, tiny or huge magnitudes) and the caller falls back to the exact

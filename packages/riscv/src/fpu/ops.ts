@@ -57,69 +57,69 @@ import {
 const SIGN32 = 0x80000000;
 const SIGN64 = 0x8000000000000000n;
 
-const b = BigInt;
+const big = BigInt;
 
-export function f32Add(a: number, c: number, rm: number, fl: FpFlags): number {
-  return add32(a, c, rm, fl) ?? Number(add(S, b(a), b(c), rm, fl));
+export function f32Add(a: number, b: number, rm: number, fl: FpFlags): number {
+  return add32(a, b, rm, fl) ?? Number(add(S, big(a), big(b), rm, fl));
 }
-export function f32Sub(a: number, c: number, rm: number, fl: FpFlags): number {
-  const d = (c ^ SIGN32) >>> 0;
-  return add32(a, d, rm, fl) ?? Number(add(S, b(a), b(d), rm, fl));
+export function f32Sub(a: number, b: number, rm: number, fl: FpFlags): number {
+  const c = (b ^ SIGN32) >>> 0;
+  return add32(a, c, rm, fl) ?? Number(add(S, big(a), big(c), rm, fl));
 }
-export function f32Mul(a: number, c: number, rm: number, fl: FpFlags): number {
-  return mul32(a, c, rm, fl) ?? Number(mul(S, b(a), b(c), rm, fl));
+export function f32Mul(a: number, b: number, rm: number, fl: FpFlags): number {
+  return mul32(a, b, rm, fl) ?? Number(mul(S, big(a), big(b), rm, fl));
 }
-export function f32Div(a: number, c: number, rm: number, fl: FpFlags): number {
-  return div32(a, c, rm, fl) ?? Number(div(S, b(a), b(c), rm, fl));
+export function f32Div(a: number, b: number, rm: number, fl: FpFlags): number {
+  return div32(a, b, rm, fl) ?? Number(div(S, big(a), big(b), rm, fl));
 }
 export function f32Sqrt(a: number, rm: number, fl: FpFlags): number {
-  return sqrt32(a, rm, fl) ?? Number(sqrt(S, b(a), rm, fl));
+  return sqrt32(a, rm, fl) ?? Number(sqrt(S, big(a), rm, fl));
 }
-/** a * c + d rounded once (FMADD.S); negate inputs for FMSUB/FNMSUB/FNMADD. */
-export function f32MulAdd(a: number, c: number, d: number, rm: number, fl: FpFlags): number {
-  return mulAdd32(a, c, d, rm, fl) ?? Number(mulAdd(S, b(a), b(c), b(d), rm, fl));
+/** a * b + c rounded once (FMADD.S); negate inputs for FMSUB/FNMSUB/FNMADD. */
+export function f32MulAdd(a: number, b: number, c: number, rm: number, fl: FpFlags): number {
+  return mulAdd32(a, b, c, rm, fl) ?? Number(mulAdd(S, big(a), big(b), big(c), rm, fl));
 }
-export function f32Min(a: number, c: number, fl: FpFlags): number {
-  return Number(minMax(S, b(a), b(c), false, fl));
+export function f32Min(a: number, b: number, fl: FpFlags): number {
+  return Number(minMax(S, big(a), big(b), false, fl));
 }
-export function f32Max(a: number, c: number, fl: FpFlags): number {
-  return Number(minMax(S, b(a), b(c), true, fl));
+export function f32Max(a: number, b: number, fl: FpFlags): number {
+  return Number(minMax(S, big(a), big(b), true, fl));
 }
-export function f32Eq(a: number, c: number, fl: FpFlags): boolean {
-  return eq(S, b(a), b(c), fl);
+export function f32Eq(a: number, b: number, fl: FpFlags): boolean {
+  return eq(S, big(a), big(b), fl);
 }
-export function f32Lt(a: number, c: number, fl: FpFlags): boolean {
-  return lessThan(S, b(a), b(c), false, fl);
+export function f32Lt(a: number, b: number, fl: FpFlags): boolean {
+  return lessThan(S, big(a), big(b), false, fl);
 }
-export function f32Le(a: number, c: number, fl: FpFlags): boolean {
-  return lessThan(S, b(a), b(c), true, fl);
+export function f32Le(a: number, b: number, fl: FpFlags): boolean {
+  return lessThan(S, big(a), big(b), true, fl);
 }
 export function f32Classify(a: number): number {
-  return classify(S, b(a));
+  return classify(S, big(a));
 }
 /** FCVT.D.S (exact; rm has no effect). */
 export function f32ToF64(a: number, fl: FpFlags): bigint {
-  return widen32(a) ?? convertFormat(S, D, b(a), 0, fl);
+  return widen32(a) ?? convertFormat(S, D, big(a), 0, fl);
 }
 export function f32ToI32(a: number, rm: number, fl: FpFlags): number {
-  return intFrom32(a, -0x80000000, 0x7fffffff, rm, fl) ?? Number(toInt(S, INT32, b(a), rm, fl));
+  return intFrom32(a, -0x80000000, 0x7fffffff, rm, fl) ?? Number(toInt(S, INT32, big(a), rm, fl));
 }
 export function f32ToU32(a: number, rm: number, fl: FpFlags): number {
-  return intFrom32(a, 0, 0xffffffff, rm, fl) ?? Number(toInt(S, UINT32, b(a), rm, fl));
+  return intFrom32(a, 0, 0xffffffff, rm, fl) ?? Number(toInt(S, UINT32, big(a), rm, fl));
 }
 export function f32ToI64(a: number, rm: number, fl: FpFlags): bigint {
   const r = intFrom32(a, -(2 ** 53), 2 ** 53, rm, fl);
-  return r === undefined ? toInt(S, INT64, b(a), rm, fl) : b(r);
+  return r === undefined ? toInt(S, INT64, big(a), rm, fl) : big(r);
 }
 export function f32ToU64(a: number, rm: number, fl: FpFlags): bigint {
   const r = intFrom32(a, 0, 2 ** 53, rm, fl);
-  return r === undefined ? toInt(S, UINT64, b(a), rm, fl) : b(r);
+  return r === undefined ? toInt(S, UINT64, big(a), rm, fl) : big(r);
 }
 export function i32ToF32(v: number, rm: number, fl: FpFlags): number {
-  return int32ToF32(v | 0, rm, fl) ?? Number(fromInt(S, b(v | 0), rm, fl));
+  return int32ToF32(v | 0, rm, fl) ?? Number(fromInt(S, big(v | 0), rm, fl));
 }
 export function u32ToF32(v: number, rm: number, fl: FpFlags): number {
-  return int32ToF32(v >>> 0, rm, fl) ?? Number(fromInt(S, b(v >>> 0), rm, fl));
+  return int32ToF32(v >>> 0, rm, fl) ?? Number(fromInt(S, big(v >>> 0), rm, fl));
 }
 export function i64ToF32(v: bigint, rm: number, fl: FpFlags): number {
   return Number(fromInt(S, BigInt.asIntN(64, v), rm, fl));
@@ -128,40 +128,40 @@ export function u64ToF32(v: bigint, rm: number, fl: FpFlags): number {
   return Number(fromInt(S, BigInt.asUintN(64, v), rm, fl));
 }
 
-export function f64Add(a: bigint, c: bigint, rm: number, fl: FpFlags): bigint {
+export function f64Add(a: bigint, b: bigint, rm: number, fl: FpFlags): bigint {
+  return add64(a, b, rm, fl) ?? add(D, a, b, rm, fl);
+}
+export function f64Sub(a: bigint, b: bigint, rm: number, fl: FpFlags): bigint {
+  const c = b ^ SIGN64;
   return add64(a, c, rm, fl) ?? add(D, a, c, rm, fl);
 }
-export function f64Sub(a: bigint, c: bigint, rm: number, fl: FpFlags): bigint {
-  const d = c ^ SIGN64;
-  return add64(a, d, rm, fl) ?? add(D, a, d, rm, fl);
+export function f64Mul(a: bigint, b: bigint, rm: number, fl: FpFlags): bigint {
+  return mul64(a, b, rm, fl) ?? mul(D, a, b, rm, fl);
 }
-export function f64Mul(a: bigint, c: bigint, rm: number, fl: FpFlags): bigint {
-  return mul64(a, c, rm, fl) ?? mul(D, a, c, rm, fl);
-}
-export function f64Div(a: bigint, c: bigint, rm: number, fl: FpFlags): bigint {
-  return div64(a, c, rm, fl) ?? div(D, a, c, rm, fl);
+export function f64Div(a: bigint, b: bigint, rm: number, fl: FpFlags): bigint {
+  return div64(a, b, rm, fl) ?? div(D, a, b, rm, fl);
 }
 export function f64Sqrt(a: bigint, rm: number, fl: FpFlags): bigint {
   return sqrt64(a, rm, fl) ?? sqrt(D, a, rm, fl);
 }
-/** a * c + d rounded once (FMADD.D); negate inputs for FMSUB/FNMSUB/FNMADD. */
-export function f64MulAdd(a: bigint, c: bigint, d: bigint, rm: number, fl: FpFlags): bigint {
-  return mulAdd64(a, c, d, rm, fl) ?? mulAdd(D, a, c, d, rm, fl);
+/** a * b + c rounded once (FMADD.D); negate inputs for FMSUB/FNMSUB/FNMADD. */
+export function f64MulAdd(a: bigint, b: bigint, c: bigint, rm: number, fl: FpFlags): bigint {
+  return mulAdd64(a, b, c, rm, fl) ?? mulAdd(D, a, b, c, rm, fl);
 }
-export function f64Min(a: bigint, c: bigint, fl: FpFlags): bigint {
-  return minMax(D, a, c, false, fl);
+export function f64Min(a: bigint, b: bigint, fl: FpFlags): bigint {
+  return minMax(D, a, b, false, fl);
 }
-export function f64Max(a: bigint, c: bigint, fl: FpFlags): bigint {
-  return minMax(D, a, c, true, fl);
+export function f64Max(a: bigint, b: bigint, fl: FpFlags): bigint {
+  return minMax(D, a, b, true, fl);
 }
-export function f64Eq(a: bigint, c: bigint, fl: FpFlags): boolean {
-  return eq(D, a, c, fl);
+export function f64Eq(a: bigint, b: bigint, fl: FpFlags): boolean {
+  return eq(D, a, b, fl);
 }
-export function f64Lt(a: bigint, c: bigint, fl: FpFlags): boolean {
-  return lessThan(D, a, c, false, fl);
+export function f64Lt(a: bigint, b: bigint, fl: FpFlags): boolean {
+  return lessThan(D, a, b, false, fl);
 }
-export function f64Le(a: bigint, c: bigint, fl: FpFlags): boolean {
-  return lessThan(D, a, c, true, fl);
+export function f64Le(a: bigint, b: bigint, fl: FpFlags): boolean {
+  return lessThan(D, a, b, true, fl);
 }
 export function f64Classify(a: bigint): number {
   return classify(D, a);
@@ -178,11 +178,11 @@ export function f64ToU32(a: bigint, rm: number, fl: FpFlags): number {
 }
 export function f64ToI64(a: bigint, rm: number, fl: FpFlags): bigint {
   const r = intFrom64(a, -(2 ** 53), 2 ** 53, rm, fl);
-  return r === undefined ? toInt(D, INT64, a, rm, fl) : b(r);
+  return r === undefined ? toInt(D, INT64, a, rm, fl) : big(r);
 }
 export function f64ToU64(a: bigint, rm: number, fl: FpFlags): bigint {
   const r = intFrom64(a, 0, 2 ** 53, rm, fl);
-  return r === undefined ? toInt(D, UINT64, a, rm, fl) : b(r);
+  return r === undefined ? toInt(D, UINT64, a, rm, fl) : big(r);
 }
 /** FCVT.D.W: exact; `rm` and `fl` are accepted for a uniform signature. */
 export function i32ToF64(v: number, _rm: number, _fl: FpFlags): bigint {
