@@ -1,7 +1,8 @@
 /**
- * Assembles the test programs in ../programs (and generated ones) into ELF
- * files linked at 0x80000000 with riscv64-unknown-elf-gcc -nostdlib. Programs
- * named `rv32_*` are built for RV32GC, all others for RV64GC with Zba/Zbb/Zbs.
+ * Assembles the test programs in ../programs (and generated ones, and the
+ * C benchmark guests in ../bench) into ELF files linked at 0x80000000 with
+ * riscv64-unknown-elf-gcc -nostdlib. Programs named `rv32_*` are built for
+ * RV32GC, all others for RV64GC with Zba/Zbb/Zbs.
  * Output goes to the gitignored ../build folder; an ELF is rebuilt only when
  * it is older than its source or the shared runtime.
  */
@@ -40,9 +41,16 @@ function mtime(path: string): number {
   }
 }
 
-/** Assembles one `.S` file into `outDir`; returns the program. */
-export function buildProgram(source: string, outDir = BUILD_DIR): Program {
-  const name = basename(source, ".S");
+/** Extra preprocessor definitions; they also suffix the program name (`crc32_SCALE_4`). */
+export type Defines = Readonly<Record<string, number>>;
+
+/** Assembles one `.S` file (or compiles a freestanding `.c` file at -O2) into `outDir`; returns the program. */
+export function buildProgram(source: string, outDir = BUILD_DIR, defines: Defines = {}): Program {
+  const isC = source.endsWith(".c");
+  const suffix = Object.entries(defines)
+    .map(([k, v]) => `_${k}_${v}`)
+    .join("");
+  const name = basename(source, isC ? ".c" : ".S") + suffix;
   const xlen = xlenOf(name);
   const elf = join(outDir, `${name}.elf`);
   const newest = Math.max(mtime(source), mtime(RUNTIME), mtime(join(INCLUDE_DIR, "bp.h")));
@@ -56,6 +64,8 @@ export function buildProgram(source: string, outDir = BUILD_DIR): Program {
         ...arch,
         "-nostdlib",
         "-nostartfiles",
+        ...(isC ? ["-O2", "-mcmodel=medany", "-ffreestanding", "-fno-builtin"] : []),
+        ...Object.entries(defines).map(([k, v]) => `-D${k}=${v}`),
         `-I${INCLUDE_DIR}`,
         "-T",
         join(INCLUDE_DIR, "link.ld"),
