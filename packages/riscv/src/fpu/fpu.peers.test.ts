@@ -15,7 +15,7 @@ import {
   type Vector,
   type Verdict,
 } from "./test-support/judges.js";
-import { edgeValues, mask, OPS, type OpSpec } from "./test-support/ops-table.js";
+import { edgeValues, mask, OPS, type OpSpec, RANGE } from "./test-support/ops-table.js";
 import { Rng } from "./test-support/vectors.js";
 
 const LONG = process.env.BACKPLANE_LONG === "1" ? 50 : 1;
@@ -58,12 +58,15 @@ function vectors(ops: readonly OpSpec[], modes: readonly number[], perMode: numb
 
 const show = (x: bigint) => `0x${x.toString(16)}`;
 
-/** Our verdicts, through the public API, masked to the result width. */
+/** Our verdicts, through the public API (checked against its documented ranges), masked to the result width. */
 function ours(vs: readonly Vector[]): Verdict[] {
   return vs.map((v) => {
     const fl = { flags: 0 };
-    const result = v.op.run(v.args, v.rm, fl) & mask(v.op.output);
-    return { result, flags: fl.flags };
+    const raw = v.op.run(v.args, v.rm, fl);
+    const [lo, hi] = RANGE[v.op.output];
+    if (raw < lo || raw > hi)
+      throw new Error(`${v.op.name} returned ${raw}, outside its ${v.op.output} range`);
+    return { result: BigInt.asUintN(64, raw) & mask(v.op.output), flags: fl.flags };
   });
 }
 

@@ -30,6 +30,7 @@ export interface OpSpec {
   readonly rounds: boolean;
   /** RISC-V assembly computing the result into a0 from fa1..fa3 / a1. */
   readonly asm: string;
+  /** Calls the API; returns its result as a bigint of the output type's range (signed for i32/i64). */
   run(x: readonly bigint[], rm: number, fl: FpFlags): bigint;
   gen(rng: Rng): bigint[];
 }
@@ -153,7 +154,7 @@ function floatOps(w: "f32" | "f64"): OpSpec[] {
       output: it,
       rounds: true,
       asm: `fcvt.${mnem}.${s} a0, fa1`,
-      run: (x, rm, fl) => BigInt.asUintN(64, big(call(`To${I}`, v(x[0]), rm, fl))),
+      run: (x, rm, fl) => big(call(`To${I}`, v(x[0]), rm, fl)),
       gen: (rng) => [rng.chance(0.7) ? intBoundaryOperand(rng, f) : operand(rng, f)],
     });
     ops.push({
@@ -203,6 +204,18 @@ export const OPS: readonly OpSpec[] = [
     ],
   },
 ];
+
+/** The values the API may return for each output type. */
+export const RANGE: Record<ValueType, readonly [bigint, bigint]> = {
+  f32: [0n, 0xffffffffn],
+  f64: [0n, 0xffffffffffffffffn],
+  i32: [-(1n << 31n), (1n << 31n) - 1n],
+  u32: [0n, 0xffffffffn],
+  i64: [-(1n << 63n), (1n << 63n) - 1n],
+  u64: [0n, 0xffffffffffffffffn],
+  bool: [0n, 1n],
+  class: [1n, 512n],
+};
 
 /** Width mask of a value type, for comparing results that RV64 sign-extends. */
 export function mask(t: ValueType): bigint {
