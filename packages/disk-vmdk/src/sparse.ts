@@ -30,7 +30,7 @@ import {
 import type { ByteSource, MapExtent } from "@backplane/disk";
 import { granules, isZero, mergeExtents } from "@backplane/disk";
 import { readExact } from "@backplane/disk-vhd/unstable";
-import { unzlibSync, zlibSync } from "fflate";
+import { unzlibSync } from "fflate";
 
 export const SPARSE_MAGICNUMBER = 0x564d444b; // "KDMV"
 export const FLAG_VALID_NEWLINE_DETECTION = 1 << 0;
@@ -135,6 +135,18 @@ function metadataMarker(numSectors: number, type: number): Uint8Array {
   writeU64LE(m, 0, BigInt(numSectors));
   writeU32LE(m, 12, type);
   return m;
+}
+
+/**
+ * Deflates in the zlib format (RFC 1950) with the platform's CompressionStream
+ * (native zlib in Node and browsers; several times faster than deflating in
+ * JavaScript). Inflating stays with fflate, whose output size can be bounded.
+ */
+async function zlibDeflate(data: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([data as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(new CompressionStream("deflate"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 /** Reads the background of a range of the extent (the parent's data, or zeroes). */
@@ -400,15 +412,17 @@ export class SparseExtent {
       }
     }
     const start = await this.allocationSector();
-    const pieces = grains.map(({ grain, data }) => {
-      if (!this.compressed) return data;
-      const packed = zlibSync(data);
-      const bytes = new Uint8Array(Math.ceil((12 + packed.length) / SECTOR) * SECTOR);
-      writeU64LE(bytes, 0, BigInt(grain * this.header.grainSize));
-      writeU32LE(bytes, 8, packed.length);
-      bytes.set(packed, 12);
-      return bytes;
-    });
+    const pieces = await Promise.all(
+      grains.map(async ({ grain, data }) => {
+        if (!this.compressed) return data;
+        const packed = await zlibDeflate(data);
+        const bytes = new Uint8Array(Math.ceil((12 + packed.length) / SECTOR) * SECTOR);
+        writeU64LE(bytes, 0, BigInt(grain * this.header.grainSize));
+        writeU32LE(bytes, 8, packed.length);
+        bytes.set(packed, 12);
+        return bytes;
+      }),
+    );
     const sizes = pieces.map((b) => (this.compressed ? b.length : this.grainBytes));
     const all = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
     const sectors: number[] = [];
