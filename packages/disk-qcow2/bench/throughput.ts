@@ -57,9 +57,12 @@ async function readOurs(path: string): Promise<void> {
   await img.close();
 }
 
-const q = (...args: string[]) => execFileSync("qemu-img", args, { stdio: "ignore" });
-const qio = (path: string, cmd: string) =>
+const q = (...args: string[]): void => {
+  execFileSync("qemu-img", args, { stdio: "ignore" });
+};
+const qio = (path: string, cmd: string): void => {
   execFileSync("qemu-io", ["-f", "qcow2", "-c", cmd, path], { stdio: "ignore" });
+};
 console.log(`qcow2 sequential throughput, ${MB} MiB disk (half data), 64 KiB clusters`);
 await time("write raw -> qcow2: ours", () => writeOurs(join(dir, "ours.qcow2"), false));
 await time("write raw -> qcow2: qemu-img convert", () =>

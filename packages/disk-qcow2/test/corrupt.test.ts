@@ -42,7 +42,7 @@ async function exercise(patch: (b: Uint8Array) => void): Promise<void> {
 }
 
 describe("corrupt headers and tables", () => {
-  const cases: [string, (b: Uint8Array) => void, typeof BackplaneError, RegExp?][] = [
+  const cases: [string, (b: Uint8Array) => void, new (message: string) => BackplaneError, RegExp?][] = [
     ["bad magic", (b) => u32(b, 0, 0x12345678), CorruptDataError],
     ["version 4", (b) => u32(b, 4, 4), UnsupportedError, /version 4/],
     ["cluster_bits 8", (b) => u32(b, 20, 8), CorruptDataError],
