@@ -230,7 +230,12 @@ const BRANCHES = ["beq", "bne", "blt", "bge", "bltu", "bgeu"];
 const BUF_BYTES = 8 * 4096;
 /** Offsets used by ordinary loads/stores: the 12-bit immediate's positive range. */
 const BUF_SPAN = 2048;
-const VBASE = 0x40000000;
+/**
+ * The Sv39 window's virtual base (root slot 4). Its physical twin at 4 GiB is
+ * unmapped on both boards, so an access that reaches M mode faults alike
+ * (QEMU's PCIe window at 0x40000000 would not).
+ */
+const VBASE = 0x1_0000_0000;
 const SV39_PAGES = 8;
 
 /** One generated program's assembly text. */
@@ -463,7 +468,7 @@ export function generateProgram(options: GeneratorOptions): string {
   emit("la gp, scratch");
   // Non-leaf links hold table addresses, so they are filled in at startup.
   for (const [table, slot, next] of [
-    ["sv39_root", 1, "sv39_l1"],
+    ["sv39_root", VBASE / 2 ** 30, "sv39_l1"],
     ["sv39_l1", 0, "sv39_l0"],
   ] as const) {
     emit(`la t6, ${next}`);
@@ -593,8 +598,7 @@ export function generateProgram(options: GeneratorOptions): string {
   emit("mret");
 
   // Sv39 tables: identity gigapages for devices (0) and RAM (2), and a
-  // 4 KiB-page window at VBASE through sv39_l1/sv39_l0. They are built at
-  // link time so every case starts from the same root.
+  // 4 KiB-page window at VBASE through sv39_l1/sv39_l0 (linked at startup).
   out.push("  .data");
   out.push("  .align 12");
   out.push("sv39_root:");
