@@ -96,6 +96,14 @@ describe("corrupt headers and tables", () => {
     });
   }
 
+  it("an image marked corrupt opens read-only but not for writing", async () => {
+    const bytes = golden.slice();
+    u64(bytes, 72, 2n);
+    const ro = await Qcow2Image.open(new MemoryByteSource("c", bytes.slice(), { readOnly: true }));
+    expect((await ro.info())["format-specific"]?.data.corrupt).toBe(true);
+    await expect(Qcow2Image.open(new MemoryByteSource("c", bytes))).rejects.toBeInstanceOf(CorruptDataError);
+  });
+
   it("unknown incompatible feature bits are named, with the image's feature name table", async () => {
     const err = await exercise((b) => {
       u64(b, 72, (1n << 5n) | (1n << 40n));
