@@ -223,14 +223,19 @@ describe.skipIf(!QEMU).each(FORMATS.filter(hasFormat))("%s judged by qemu", (for
   });
 });
 
-describe.skipIf(!QEMU || !hasFormat("qcow2"))("human output and chains, next to qemu-img", () => {
-  const base = join(dir, "h-base.qcow2");
-  const top = join(dir, "h-top.qcow2");
+/** Formats that store a backing file, in qemu and here. */
+const CHAIN_FORMATS = ["qcow2", "vmdk"].filter(hasFormat);
+
+describe.skipIf(!QEMU).each(CHAIN_FORMATS)("%s backing chains, next to qemu-img", (format) => {
+  const base = join(dir, `h-base.${format}`);
+  const top = join(dir, `h-top.${format}`);
+  const expected = join(dir, `h-${format}.expected.raw`);
   const prepare = () => {
-    qemuImg("create", "-q", "-f", "qcow2", base, "4M");
-    qemuIo("qcow2", base, ["write -P 0x11 0 1M", "write -P 0x22 2M 64k"]);
-    qemuImg("create", "-q", "-f", "qcow2", "-b", "h-base.qcow2", "-F", "qcow2", top);
-    qemuIo("qcow2", top, ["write -P 0x33 512k 128k"]);
+    qemuImg("create", "-q", "-f", format, base, "4M");
+    qemuIo(format, base, ["write -P 0x11 0 1M", "write -P 0x22 2M 64k"]);
+    qemuImg("create", "-q", "-f", format, "-b", `h-base.${format}`, "-F", format, top);
+    qemuIo(format, top, ["write -P 0x33 512k 128k", "write -z 2M 4k", "write -P 0x44 3M 100"]);
+    qemuImg("convert", "-O", "raw", top, expected);
   };
 
   /** Drops the line that depends on the host file system (allocated blocks). */
@@ -251,19 +256,41 @@ describe.skipIf(!QEMU || !hasFormat("qcow2"))("human output and chains, next to 
     );
   });
 
-  it("map (human) matches qemu-img", async () => {
+  it("map (human and JSON) of the chain matches qemu-img", async () => {
     prepare();
     const ours = await img("map", top);
     expect(ours.code).toBe(0);
     expect(stable(ours.stdout)).toBe(stable(qemuImg("map", top).stdout));
+    expect(JSON.parse((await img("map", "--output=json", top)).stdout)).toEqual(
+      JSON.parse(qemuImg("map", "--output=json", top).stdout),
+    );
+  });
+
+  it("a child made by our create reads through to the backing file like qemu's", async () => {
+    prepare();
+    const child = join(dir, `h-child.${format}`);
+    expect(
+      await img("create", "-q", "-f", format, "-b", `h-top.${format}`, "-F", format, child),
+    ).toMatchObject({
+      code: 0,
+    });
+    expect(qemuImg("compare", "-F", "raw", child, expected).code).toBe(0);
+    expect(qemuImg("check", child).code).toBe(0);
+  });
+
+  it("commit puts the chain's contents into the backing file", async () => {
+    prepare();
+    expect(await img("commit", top)).toMatchObject({ code: 0, stdout: "Image committed.\n" });
+    expect(qemuImg("compare", "-F", "raw", base, expected).code).toBe(0);
+    expect(qemuImg("check", base).code).toBe(0);
   });
 
   it("convert -n writes into an existing image, over its old contents", async () => {
     prepare();
-    const target = join(dir, "h-target.qcow2");
-    qemuImg("create", "-q", "-f", "qcow2", target, "4M");
-    qemuIo("qcow2", target, ["write -P 0x99 0 4M"]);
-    expect(await img("convert", "-n", "-O", "qcow2", top, target)).toMatchObject({ code: 0 });
+    const target = join(dir, `h-target.${format}`);
+    qemuImg("create", "-q", "-f", format, target, "4M");
+    qemuIo(format, target, ["write -P 0x99 0 4M"]);
+    expect(await img("convert", "-n", "-O", format, top, target)).toMatchObject({ code: 0 });
     expect(qemuImg("compare", top, target).code).toBe(0);
     expect(qemuImg("check", target).code).toBe(0);
   });
