@@ -102,8 +102,11 @@ export class VmdkImage implements DiskImage {
   readonly backing: DiskImage | undefined;
   readonly size: number;
   private readonly extents: Extent[];
-  /** True when the descriptor lives inside the sparse extent in `source`. */
-  private readonly embedded: boolean;
+  /**
+   * Where the descriptor lives: a text file (`source`), inside the sparse extent
+   * in `source`, or nowhere (a lone extent of a multi-file image, opened alone).
+   */
+  private readonly descriptorIn: "file" | "extent" | "none";
   private cidUpdated = false;
 
   private constructor(init: {
@@ -111,14 +114,14 @@ export class VmdkImage implements DiskImage {
     readOnly: boolean;
     descriptor: VmdkDescriptor;
     extents: Extent[];
-    embedded: boolean;
+    descriptorIn: "file" | "extent" | "none";
     backing?: DiskImage;
   }) {
     this.source = init.source;
     this.readOnly = init.readOnly;
     this.descriptor = init.descriptor;
     this.extents = init.extents;
-    this.embedded = init.embedded;
+    this.descriptorIn = init.descriptorIn;
     this.backing = init.backing;
     const last = init.extents[init.extents.length - 1];
     this.size = last ? last.start + last.size : 0;
@@ -131,7 +134,7 @@ export class VmdkImage implements DiskImage {
     await source.read(0, head);
     let descriptor: VmdkDescriptor;
     let extents: Extent[];
-    let embedded = false;
+    let descriptorIn: "file" | "extent" | "none" = "file";
     const opened: ByteSource[] = [];
     try {
       if (head.length >= 4 && readU32LE(head, 0) === SPARSE_MAGICNUMBER) {
@@ -144,13 +147,16 @@ export class VmdkImage implements DiskImage {
           filename: baseName(source.name),
           offset: 0,
         };
-        if (descriptorOffset > 0 && descriptorSize > 0) {
-          descriptor = parseDescriptor(
-            await readText(source, descriptorOffset * SECTOR, descriptorSize * SECTOR),
-          );
-          embedded = true;
+        const text =
+          descriptorOffset > 0 && descriptorSize > 0
+            ? await readText(source, descriptorOffset * SECTOR, descriptorSize * SECTOR)
+            : "";
+        if (text.trim() !== "") {
+          descriptor = parseDescriptor(text);
+          descriptorIn = "extent";
         } else {
-          // A lone extent of a multi-file image: no descriptor of its own.
+          // A lone extent of a multi-file image (its descriptor area, if any, is empty).
+          descriptorIn = "none";
           descriptor = {
             version: 1,
             cid: 0,
@@ -178,7 +184,7 @@ export class VmdkImage implements DiskImage {
         }
         backing = await options.openBacking(hint, "vmdk", source.name);
       }
-      return new VmdkImage({ source, readOnly, descriptor, extents, embedded, backing });
+      return new VmdkImage({ source, readOnly, descriptor, extents, descriptorIn, backing });
     } catch (e) {
       for (const s of opened) await s.close();
       throw e;
@@ -354,9 +360,10 @@ export class VmdkImage implements DiskImage {
   /** Gives the disk a new CID before its content first changes (spec: "CID"). */
   private async updateCid(): Promise<void> {
     this.cidUpdated = true;
+    if (this.descriptorIn === "none") return;
     this.descriptor.cid = randomCid();
     const text = new TextEncoder().encode(formatDescriptor(this.descriptor));
-    if (!this.embedded) {
+    if (this.descriptorIn === "file") {
       await this.source.truncate(0);
       await this.source.write(0, text);
       return;
@@ -415,7 +422,7 @@ export class VmdkImage implements DiskImage {
           filename: e.sparse?.source.name ?? e.flat?.source.name ?? e.description.filename,
           ...(e.sparse ? { "cluster-size": e.sparse.grainBytes } : {}),
           // qemu names the extent type, except for the extent that embeds the descriptor.
-          format: this.embedded ? "" : e.description.type,
+          format: this.descriptorIn === "file" ? e.description.type : "",
         })),
       },
     };

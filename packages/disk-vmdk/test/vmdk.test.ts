@@ -226,6 +226,21 @@ describe.skipIf(!hasQemu)("VMDK images we create, judged by qemu-img", () => {
     });
   }
 
+  it("writes into a lone extent of a twoGbMaxExtentSparse image, opened alone, keep it a valid extent", async () => {
+    const dir = tempDir();
+    const f = join(dir, "t.vmdk");
+    qemuImg("create", "-q", "-f", "vmdk", "-o", "subformat=twoGbMaxExtentSparse", f, "3M");
+    const extent = join(dir, "t-s001.vmdk");
+    const img = await open(extent, false);
+    await img.write(4096, pattern(8192, 5));
+    await img.close();
+    const expected = new Uint8Array(3 * MiB);
+    expected.set(pattern(8192, 5), 4096);
+    writeFileSync(join(dir, "exp.raw"), expected);
+    expect(qemuImgStatus("check", "-f", "vmdk", f).status).toBe(0);
+    expect(qemuImgStatus("compare", "-f", "vmdk", "-F", "raw", f, join(dir, "exp.raw")).status).toBe(0);
+  });
+
   it("child with a parent (parentFileNameHint, parentCID): qemu sees parent plus child data", async () => {
     const dir = tempDir();
     const parent = join(dir, "parent.vmdk");
