@@ -364,8 +364,9 @@ export class VmdkImage implements DiskImage {
     this.descriptor.cid = randomCid();
     const text = new TextEncoder().encode(formatDescriptor(this.descriptor));
     if (this.descriptorIn === "file") {
-      await this.source.truncate(0);
+      // Overwrite, then cut: the file holds a whole descriptor at every step.
       await this.source.write(0, text);
+      await this.source.truncate(text.length);
       return;
     }
     const { descriptorOffset, descriptorSize } = (this.extents[0].sparse as SparseExtent).header;
