@@ -364,7 +364,7 @@ export class VmdkImage implements DiskImage {
     this.descriptor.cid = randomCid();
     const text = new TextEncoder().encode(formatDescriptor(this.descriptor));
     if (this.descriptorIn === "file") {
-      // Overwrite, then cut: the file holds a whole descriptor at every step.
+      // Overwrite, then cut: the file is never left empty.
       await this.source.write(0, text);
       await this.source.truncate(text.length);
       return;
