@@ -19,6 +19,7 @@ import { edgeValues, mask, OPS, type OpSpec, RANGE } from "./test-support/ops-ta
 import { Rng } from "./test-support/vectors.js";
 
 const LONG = process.env.BACKPLANE_LONG === "1" ? 50 : 1;
+const TIMEOUT = LONG > 1 ? 1_200_000 : 60_000;
 /** BACKPLANE_SEED=n draws a different (still reproducible) set of random vectors. */
 const SEED = Number(process.env.BACKPLANE_SEED ?? 0) * 0x9e3779b1;
 const CANONICAL: Record<string, bigint> = { f32: 0x7fc00000n, f64: 0x7ff8000000000000n };
@@ -126,22 +127,30 @@ describe.skipIf(!haveHostCc)("FPU judged by the host CPU (x86 SSE/FMA, rm 0..3)"
     expect(p).toEqual({ result: 0x0010000000000000n, flags: 1 });
   });
   for (const op of ops) {
-    it(`${op.name} matches bit for bit`, () => {
-      const vs = vectors(
-        [op],
-        [0, 1, 2, 3],
-        750 * LONG,
-        SEED + 0x5eed + op.name.length * 7919 + op.name.charCodeAt(3),
-      );
-      expect(mismatches(vs, ours(vs), judgeOnHost(vs), fromHost).slice(0, 8)).toEqual([]);
-    });
+    it(
+      `${op.name} matches bit for bit`,
+      () => {
+        const vs = vectors(
+          [op],
+          [0, 1, 2, 3],
+          750 * LONG,
+          SEED + 0x5eed + op.name.length * 7919 + op.name.charCodeAt(3),
+        );
+        expect(mismatches(vs, ours(vs), judgeOnHost(vs), fromHost).slice(0, 8)).toEqual([]);
+      },
+      TIMEOUT,
+    );
   }
 });
 
 describe.skipIf(!haveQemu)("FPU judged by QEMU's RISC-V hart (rm 0..4)", () => {
-  it("matches every operation bit for bit", () => {
-    const vs = vectors(OPS, [0, 1, 2, 3, 4], 120 * LONG, SEED + 0xfeed);
-    const mine = ours(vs);
-    expect(mismatches(vs, mine, judgeOnQemu(OPS, vs, mine), (_v, p) => p).slice(0, 12)).toEqual([]);
-  });
+  it(
+    "matches every operation bit for bit",
+    () => {
+      const vs = vectors(OPS, [0, 1, 2, 3, 4], 120 * LONG, SEED + 0xfeed);
+      const mine = ours(vs);
+      expect(mismatches(vs, mine, judgeOnQemu(OPS, vs, mine), (_v, p) => p).slice(0, 12)).toEqual([]);
+    },
+    TIMEOUT,
+  );
 });

@@ -216,7 +216,7 @@ export function judgeOnQemu(
     "qemu-system-riscv64",
     ["-M", "virt", "-bios", "none", "-nographic", "-kernel", elf],
     {
-      timeout: 60_000,
+      timeout: 60_000 + vectors.length, // ms
       maxBuffer: 1 << 28,
       stdio: ["ignore", "pipe", "pipe"],
     },
