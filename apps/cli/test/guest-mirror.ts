@@ -1,38 +1,12 @@
 // Test-only: a tiny Debian mirror (Release, Packages, .debs built by
 // dpkg-deb and indexed by dpkg-scanpackages) served over HTTP on 127.0.0.1.
 import { execFile, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll } from "vitest";
-
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A fresh temporary folder, removed after the test file. */
-export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-
-/** Deterministic pseudo-random bytes (xorshift32). */
-export function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed | 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+import { pattern, tempDir } from "./support/files.js";
 
 export const KERNEL_PKG = "linux-image-6.12.99+test-riscv64";
 const MODULE_TREE = "usr/lib/modules/6.12.99+test-riscv64";

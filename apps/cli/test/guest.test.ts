@@ -11,8 +11,8 @@ import {
   payload,
   serveMirror,
   sh,
-  tempDir,
 } from "./guest-mirror.js";
+import { tempDir } from "./support/files.js";
 
 let mirrorDir: string;
 let server: MirrorServer;
