@@ -202,6 +202,18 @@ export class VhdImage implements DiskImage {
     const bat = new Uint32Array(maxTableEntries);
     const bitmapSize = Math.ceil(blockSize / SECTOR / 8 / SECTOR) * SECTOR;
     let next = Math.ceil((tableOffset + batBytes) / SECTOR) * SECTOR;
+    // New blocks must not land on parent locator data, which may follow the BAT. Its
+    // reserved space is in bytes or (as the spec says) sectors: keep the larger when it fits.
+    for (const l of header.parentLocators) {
+      if (l.platformDataOffset < 0) continue;
+      const asSectors = l.platformDataOffset + l.platformDataSpace * SECTOR;
+      const reserved = Math.max(
+        l.platformDataLength,
+        l.platformDataSpace,
+        asSectors <= fileSize ? l.platformDataSpace * SECTOR : 0,
+      );
+      next = Math.max(next, Math.ceil((l.platformDataOffset + reserved) / SECTOR) * SECTOR);
+    }
     for (let i = 0; i < maxTableEntries; i++) {
       const e = readU32BE(raw, i * 4);
       bat[i] = e;

@@ -199,6 +199,39 @@ describe.skipIf(!hasQemu)("VHD images we create, judged by qemu-img", () => {
     await alone.close();
   });
 
+  it("differencing disk: new blocks never land on parent locator data placed after the BAT", async () => {
+    const dir = tempDir();
+    qemuImg("create", "-q", "-f", "vpc", join(dir, "parent.vhd"), "4M");
+    const childFile = join(dir, "child.vhd");
+    const child = await VhdImage.create(await newFileSource(childFile), {
+      backingFile: "parent.vhd",
+      openBacking,
+    });
+    await child.close();
+    // Move the first locator's data (W2ru) to where the footer is, and the footer behind it.
+    const b = readFileSync(childFile);
+    const entry = 512 + 576;
+    const oldOffset = Number(b.readBigUInt64BE(entry + 16));
+    const length = b.readUInt32BE(entry + 8);
+    const footerAt = b.length - 512;
+    const moved = Buffer.concat([b.subarray(0, footerAt), Buffer.alloc(512), b.subarray(footerAt)]);
+    b.copy(moved, footerAt, oldOffset, oldOffset + length);
+    moved.writeBigUInt64BE(BigInt(footerAt), entry + 16);
+    fixChecksum(moved, 512, 1024, 36);
+    writeFileSync(childFile, moved);
+    const locator = Buffer.from(moved.subarray(footerAt, footerAt + length));
+    const img = await VhdImage.open(await fileSource(childFile), { openBacking });
+    await img.write(0, pattern(4096, 1));
+    await img.close();
+    const after = readFileSync(childFile);
+    expect(Buffer.compare(after.subarray(footerAt, footerAt + length), locator)).toBe(0);
+    const reopened = await VhdImage.open(await fileSource(childFile, true), { openBacking });
+    const back = new Uint8Array(4096);
+    await reopened.read(0, back);
+    expect(back).toEqual(pattern(4096, 1));
+    await reopened.close();
+  });
+
   it("differencing disk refuses a parent with another unique ID", async () => {
     const dir = tempDir();
     qemuImg("create", "-q", "-f", "vpc", join(dir, "parent.vhd"), "2M");
