@@ -60,8 +60,9 @@ async function main(): Promise<void> {
     return;
   }
   const build = (name: string, scale: number) =>
-    buildProgram(join(TEST_DIR, "bench", `${name}.c`), join(TEST_DIR, "build", "bench"), { SCALE: scale })
-      .elf;
+    buildProgram(join(TEST_DIR, "bench", `${name}.c`), join(TEST_DIR, "build", "bench"), {
+      defines: { SCALE: scale },
+    }).elf;
   const startup = qemuSeconds(buildProgram(join(TEST_DIR, "programs", "rv64i_alu.S")).elf, 5);
   console.log(`QEMU start-up (subtracted): ${(startup * 1000).toFixed(0)} ms; QEMU runs SCALE=${QEMU_SCALE}`);
   console.log("guest     instr(SCALE=2)  backplane s  backplane MIPS  qemu MIPS  slowdown");

@@ -4,8 +4,8 @@
  * the SiFive test device (0 on pass, the failure code otherwise); bad flags
  * and images fail with a message and status 1.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -45,6 +45,35 @@ describe.skipIf(noGcc !== undefined)(
       if (missingTools(QEMU64) === undefined) {
         expect(await runQemu(elf, 64)).toEqual({ output: r.stdout, exitCode: r.status });
       }
+    });
+  },
+);
+
+const FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
+const noSbi = existsSync(FW_JUMP)
+  ? missingTools(GCC, QEMU64)
+  : `${FW_JUMP} not installed (Debian package opensbi)`;
+describe.skipIf(noSbi !== undefined)(
+  `backplane run -bios fw_jump.bin -kernel${noSbi ? ` (skipped: ${noSbi})` : ""}`,
+  () => {
+    it("boots OpenSBI, which enters the kernel at 0x80200000 with a0 = hart id and a1 = a DTB, as on QEMU", async () => {
+      const elf = buildProgram(join(import.meta.dirname, "testdata/sbi_kernel.S"), BUILD, {
+        runtime: false,
+      }).elf;
+      const image = join(mkdtempSync(join(tmpdir(), "bp-sbi-")), "Image");
+      execFileSync("riscv64-unknown-elf-objcopy", ["-O", "binary", elf, image]);
+      const flags = ["-M", "virt", "-m", "128M", "-nographic", "-bios", FW_JUMP, "-kernel", image];
+      const ours = cli(...flags, "-icount", "shift=3");
+      const peer = spawnSync(QEMU64, flags, { encoding: "latin1", timeout: 20_000 });
+      const tail = (out: string) => out.slice(out.indexOf("hart="));
+      // fw_jump copies the DTB it got in a1 (0x87e00000) to its build-time FW_JUMP_FDT_ADDR; the SBI console adds \r.
+      expect(tail(ours.stdout)).toBe(
+        "hart=0000000000000000\r\ndtb=0000000082200000\r\nmagic=00000000edfe0dd0\r\n",
+      );
+      expect(tail(ours.stdout)).toBe(tail(peer.stdout));
+      expect(ours.stdout).toContain("Domain0 Next Address      : 0x0000000080200000");
+      expect(ours.status).toBe(0);
+      expect(peer.status).toBe(0);
     });
   },
 );

@@ -41,11 +41,17 @@ function mtime(path: string): number {
   }
 }
 
-/** Extra preprocessor definitions; they also suffix the program name (`crc32_SCALE_4`). */
-export type Defines = Readonly<Record<string, number>>;
+export interface BuildOptions {
+  /** Extra preprocessor definitions; they also suffix the program name (`crc32_SCALE_4`). */
+  defines?: Readonly<Record<string, number>>;
+  /** Link the shared runtime (entry, printing, exit); default true. */
+  runtime?: boolean;
+}
 
 /** Assembles one `.S` file (or compiles a freestanding `.c` file at -O2) into `outDir`; returns the program. */
-export function buildProgram(source: string, outDir = BUILD_DIR, defines: Defines = {}): Program {
+export function buildProgram(source: string, outDir = BUILD_DIR, options: BuildOptions = {}): Program {
+  const defines = options.defines ?? {};
+  const runtime = options.runtime ?? true;
   const isC = source.endsWith(".c");
   const suffix = Object.entries(defines)
     .map(([k, v]) => `_${k}_${v}`)
@@ -72,7 +78,7 @@ export function buildProgram(source: string, outDir = BUILD_DIR, defines: Define
         "-Wl,--no-warn-rwx-segments",
         "-o",
         elf,
-        RUNTIME,
+        ...(runtime ? [RUNTIME] : []),
         source,
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
