@@ -20,9 +20,10 @@
  * reuse the decoded pages, the TLBs and the slow paths unchanged.
  *
  * Behaviour chosen to match QEMU 7.2 (the reference peer): misaligned
- * ordinary loads and stores are performed (never trap), misaligned LR/SC/AMO
- * trap; A/D bits are set by hardware; mtval gets the faulting address, the
- * instruction bits for illegal instructions and the pc for EBREAK;
+ * ordinary loads and stores are performed (never trap), misaligned LR and
+ * AMOs raise load-address-misaligned (QEMU 7.2's choice; the spec says 6 for
+ * AMOs), an SC without a matching reservation fails before any check; A/D bits are set by hardware; mtval gets the faulting address, the
+ * instruction bits for illegal instructions and 0 for EBREAK;
  * mvendorid = marchid = mimpid = 0.
  *
  * Deviation: the pc is kept as a JavaScript number, exact for every
@@ -496,14 +497,16 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
       return hi >= 0 && hi < 0x200000 ? hi * TWO32 + (lo >>> 0) : NOWHERE;
     }
     const rv32 = this.rv32;
-    const sv39 = this.satpMode === C.SATP_SV39;
-    const top = sv39 ? hi >> 6 : hi >> 15;
-    if (!rv32 && top !== 0 && top !== -1) {
+    // Levels below the root: Sv32 1, Sv39 2, Sv48 3. Bits above the VA width
+    // must equal its top bit (VA bit 38/47 = hi bit 6/15).
+    const top = rv32 ? 1 : this.satpMode === C.SATP_SV39 ? 2 : 3;
+    const sign = hi >> (top * 9 - 12);
+    if (!rv32 && sign !== 0 && sign !== -1) {
       return WALK_PAGE_FAULT;
     }
     const pteSize = rv32 ? 4 : 8;
     let a = this.satpRoot;
-    let level = rv32 ? 1 : sv39 ? 2 : 3;
+    let level = top;
     let pl = 0;
     let ph = 0;
     let pteAddr = 0;
@@ -1193,7 +1196,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
         this.mie = (this.mie & ~this.mideleg) | (low & this.mideleg);
         return true;
       case C.CSR_STVEC:
-        this.stvec = v & ~2n;
+        if ((v & 3n) < 2n) this.stvec = v; // reserved modes: write ignored (as QEMU)
         return true;
       case C.CSR_SCOUNTEREN:
         this.scounteren = low >>> 0;
@@ -1224,7 +1227,8 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
         return true;
       case C.CSR_SATP: {
         const mode = Number(v >> 60n);
-        if (mode !== C.SATP_BARE && mode !== C.SATP_SV39 && mode !== C.SATP_SV48) return true; // WARL: ignored
+        // Sv57 is left out: its addresses do not fit the number-typed pc. WARL: write ignored.
+        if (mode !== C.SATP_BARE && mode !== C.SATP_SV39 && mode !== C.SATP_SV48) return true;
         this.satp = v & ((0xfn << 60n) | (0xffffn << 44n) | ((1n << 44n) - 1n));
         this.satpMode = mode;
         this.satpRoot = Number(v & ((1n << 44n) - 1n)) * 4096;
@@ -1245,7 +1249,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
         this.mie = low & C.ALL_INTERRUPTS;
         return true;
       case C.CSR_MTVEC:
-        this.mtvec = v & ~2n;
+        if ((v & 3n) < 2n) this.mtvec = v; // reserved modes: write ignored (as QEMU)
         return true;
       case C.CSR_MCOUNTEREN:
         this.mcounteren = low >>> 0;
@@ -2045,7 +2049,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
         );
         return false;
       case Op.EBREAK:
-        this.trap(C.CAUSE_BREAKPOINT, false, BigInt.asUintN(64, BigInt(this.pcValue)));
+        this.trap(C.CAUSE_BREAKPOINT, false, 0n);
         return false;
       case Op.MRET: {
         if (this.privLevel !== C.PRV_M) {
@@ -2142,8 +2146,19 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     const size = isD ? 8 : 4;
     const lo = this.xl[rs1];
     const hi = this.rv32 ? 0 : this.xh[rs1];
+    if (base === Op.SC_W) {
+      // Checked before alignment, as QEMU does: without a matching reservation
+      // SC fails without touching memory.
+      const ok = this.resValid && this.resLo === lo && this.resHi === hi;
+      this.resValid = false;
+      if (ok && !this.store(lo, hi, size, this.xl[rs2], this.xh[rs2])) return false;
+      this.xl[rd] = ok ? 0 : 1;
+      this.xh[rd] = 0;
+      return true;
+    }
     if ((lo & (size - 1)) !== 0) {
-      this.raise(base === Op.LR_W ? C.CAUSE_LOAD_MISALIGNED : C.CAUSE_STORE_MISALIGNED, lo, hi);
+      // Deviation, matching QEMU 7.2: a misaligned AMO raises load-address-misaligned (4), not 6.
+      this.raise(C.CAUSE_LOAD_MISALIGNED, lo, hi);
       return false;
     }
     if (base === Op.LR_W) {
@@ -2152,14 +2167,6 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
       this.resHi = hi;
       this.resValid = true;
       this.setLoaded(isD ? Op.LD : Op.LW, rd, this.vLo, this.vHi);
-      return true;
-    }
-    if (base === Op.SC_W) {
-      const ok = this.resValid && this.resLo === lo && this.resHi === hi;
-      this.resValid = false;
-      if (ok && !this.store(lo, hi, size, this.xl[rs2], this.xh[rs2])) return false;
-      this.xl[rd] = ok ? 0 : 1;
-      this.xh[rd] = 0;
       return true;
     }
     // AMOs: translate as a store (faults are store/AMO faults), then read-modify-write.
