@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { findFormat } from "@backplane/disk";
+import { type DiskImage, findFormat } from "@backplane/disk";
 import { registerAllFormats } from "../src/img/formats.js";
 import { main } from "../src/img/index.js";
 
@@ -111,4 +111,69 @@ export function common<T extends object>(ours: T, theirs: object): [Partial<T>, 
     }
   }
   return [a as Partial<T>, b as Partial<T>];
+}
+
+/** Seeded operation sequences shared by the oracle tests (BACKPLANE_LONG=1: longer and more seeds). */
+export const LONG = process.env.BACKPLANE_LONG === "1";
+export const OPS = LONG ? 400 : 24;
+export const SEEDS = LONG ? [1, 2, 3, 4, 5, 6, 7, 8] : [1];
+export const SIZE = 4 << 20;
+/** Formats where qemu's discard really deallocates (elsewhere it may be a no-op, so contents would be undefined). */
+export const DISCARDS = new Set(["raw", "qcow2"]);
+/** Formats qemu-img cannot check (exit 63). */
+export const UNCHECKABLE = new Set(["raw", "vpc"]);
+
+export type Op =
+  | { kind: "write"; off: number; len: number; pattern: number }
+  | { kind: "zero" | "discard"; off: number; len: number };
+
+export function randomOps(seed: number, size: number, n: number, discard: boolean): Op[] {
+  const next = rng(seed);
+  const ops: Op[] = [];
+  for (let i = 0; i < n; i++) {
+    const aligned = next() < 0.5;
+    let off = Math.floor(next() * size);
+    let len = 1 + Math.floor(next() * 131072);
+    if (aligned) {
+      off -= off % 512;
+      len = Math.max(512, len - (len % 512));
+    }
+    len = Math.min(len, size - off);
+    const r = next();
+    if (discard && r < 0.1) {
+      const c = 65536;
+      const start = off - (off % c);
+      ops.push({
+        kind: "discard",
+        off: start,
+        len: Math.min(c * (1 + Math.floor(next() * 3)), size - start),
+      });
+    } else if (r < 0.25) ops.push({ kind: "zero", off, len });
+    else ops.push({ kind: "write", off, len, pattern: 1 + Math.floor(next() * 255) });
+  }
+  return ops.filter((o) => o.len > 0);
+}
+
+export function qemuCommands(ops: Op[]): string[] {
+  return ops.map((o) =>
+    o.kind === "write"
+      ? `write -P ${o.pattern} ${o.off} ${o.len}`
+      : o.kind === "zero"
+        ? `write -z ${o.off} ${o.len}`
+        : `discard ${o.off} ${o.len}`,
+  );
+}
+
+export async function applyOps(image: DiskImage, ops: Op[], model?: Uint8Array): Promise<void> {
+  for (const o of ops) {
+    if (o.kind === "write") await image.write(o.off, new Uint8Array(o.len).fill(o.pattern));
+    else if (o.kind === "discard" && image.discard) await image.discard(o.off, o.len);
+    else if (image.writeZeroes) await image.writeZeroes(o.off, o.len);
+    else await image.write(o.off, new Uint8Array(o.len));
+    if (model) model.fill(o.kind === "write" ? o.pattern : 0, o.off, o.off + o.len);
+  }
+}
+
+export function virtualSize(path: string, format: string): number {
+  return JSON.parse(qemuImg("info", "-f", format, "--output=json", path).stdout)["virtual-size"];
 }

@@ -9,32 +9,30 @@
  *   us and by qemu-io to copies of one image gives equal images.
  * BACKPLANE_LONG=1 runs longer sequences with more seeds.
  */
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { DiskImage } from "@backplane/disk";
 import { openDiskFile } from "@backplane/host-node";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  applyOps,
   common,
+  DISCARDS,
   FORMATS,
   firstDifference,
   hasFormat,
   img,
+  OPS,
   QEMU,
+  qemuCommands,
   qemuImg,
   qemuIo,
-  rng,
+  randomOps,
+  SEEDS,
+  SIZE,
   tempDir,
+  UNCHECKABLE,
+  virtualSize,
 } from "./img-helpers.js";
-
-const LONG = process.env.BACKPLANE_LONG === "1";
-const OPS = LONG ? 400 : 40;
-const SEEDS = LONG ? [1, 2, 3, 4, 5, 6, 7, 8] : [1];
-const SIZE = 4 << 20;
-/** Formats where qemu's discard really deallocates (elsewhere it may be a no-op, so contents would be undefined). */
-const DISCARDS = new Set(["raw", "qcow2"]);
-/** Formats qemu-img cannot check (exit 63). */
-const UNCHECKABLE = new Set(["raw", "vpc"]);
 
 /** Extra `convert` flags per format, each judged by qemu-img. */
 const CONVERT_VARIANTS: Record<string, string[][]> = {
@@ -46,61 +44,6 @@ const CONVERT_VARIANTS: Record<string, string[][]> = {
   vpc: [["-o", "subformat=fixed"]],
   vdi: [["-o", "static=on"]],
 };
-
-type Op =
-  | { kind: "write"; off: number; len: number; pattern: number }
-  | { kind: "zero" | "discard"; off: number; len: number };
-
-function randomOps(seed: number, size: number, n: number, discard: boolean): Op[] {
-  const next = rng(seed);
-  const ops: Op[] = [];
-  for (let i = 0; i < n; i++) {
-    const aligned = next() < 0.5;
-    let off = Math.floor(next() * size);
-    let len = 1 + Math.floor(next() * 131072);
-    if (aligned) {
-      off -= off % 512;
-      len = Math.max(512, len - (len % 512));
-    }
-    len = Math.min(len, size - off);
-    const r = next();
-    if (discard && r < 0.1) {
-      const c = 65536;
-      const start = off - (off % c);
-      ops.push({
-        kind: "discard",
-        off: start,
-        len: Math.min(c * (1 + Math.floor(next() * 3)), size - start),
-      });
-    } else if (r < 0.25) ops.push({ kind: "zero", off, len });
-    else ops.push({ kind: "write", off, len, pattern: 1 + Math.floor(next() * 255) });
-  }
-  return ops.filter((o) => o.len > 0);
-}
-
-function qemuCommands(ops: Op[]): string[] {
-  return ops.map((o) =>
-    o.kind === "write"
-      ? `write -P ${o.pattern} ${o.off} ${o.len}`
-      : o.kind === "zero"
-        ? `write -z ${o.off} ${o.len}`
-        : `discard ${o.off} ${o.len}`,
-  );
-}
-
-async function applyOps(image: DiskImage, ops: Op[], model?: Uint8Array): Promise<void> {
-  for (const o of ops) {
-    if (o.kind === "write") await image.write(o.off, new Uint8Array(o.len).fill(o.pattern));
-    else if (o.kind === "discard" && image.discard) await image.discard(o.off, o.len);
-    else if (image.writeZeroes) await image.writeZeroes(o.off, o.len);
-    else await image.write(o.off, new Uint8Array(o.len));
-    if (model) model.fill(o.kind === "write" ? o.pattern : 0, o.off, o.off + o.len);
-  }
-}
-
-function virtualSize(path: string, format: string): number {
-  return JSON.parse(qemuImg("info", "-f", format, "--output=json", path).stdout)["virtual-size"];
-}
 
 const { dir, cleanup } = tempDir();
 afterAll(cleanup, 60_000);
@@ -220,95 +163,5 @@ describe.skipIf(!QEMU).each(FORMATS.filter(hasFormat))("%s judged by qemu", (for
       expect(qemuImg("compare", "-f", "raw", "-F", format, src, out).code, flags.join(" ")).toBe(0);
       expect(qemuImg("check", "-f", format, out).code).toBe(UNCHECKABLE.has(format) ? 63 : 0);
     }
-  });
-});
-
-/** Formats that store a backing file, in qemu and here. */
-const CHAIN_FORMATS = ["qcow2", "vmdk"].filter(hasFormat);
-
-describe.skipIf(!QEMU).each(CHAIN_FORMATS)("%s backing chains, next to qemu-img", (format) => {
-  const base = join(dir, `h-base.${format}`);
-  const top = join(dir, `h-top.${format}`);
-  const expected = join(dir, `h-${format}.expected.raw`);
-  const prepare = () => {
-    qemuImg("create", "-q", "-f", format, base, "4M");
-    qemuIo(format, base, ["write -P 0x11 0 1M", "write -P 0x22 2M 64k"]);
-    qemuImg("create", "-q", "-f", format, "-b", `h-base.${format}`, "-F", format, top);
-    qemuIo(format, top, ["write -P 0x33 512k 128k", "write -z 2M 4k", "write -P 0x44 3M 100"]);
-    qemuImg("convert", "-O", "raw", top, expected);
-  };
-
-  /** Drops the line that depends on the host file system (allocated blocks). */
-  const stable = (text: string) =>
-    text.replace(/^disk size: .*$/gm, "disk size: -").replaceAll(`${dir}/`, "");
-
-  it("info (human and --backing-chain JSON) matches qemu-img", async () => {
-    prepare();
-    const ours = await img("info", top);
-    expect(ours.code).toBe(0);
-    expect(stable(ours.stdout)).toBe(stable(qemuImg("info", top).stdout));
-    const chainJson = await img("info", "--backing-chain", "--output=json", top);
-    const strip = (list: Record<string, unknown>[]) => list.map(({ "actual-size": _, ...rest }) => rest);
-    expect(strip(JSON.parse(chainJson.stdout.replaceAll(`${dir}/`, "")))).toEqual(
-      strip(
-        JSON.parse(qemuImg("info", "--backing-chain", "--output=json", top).stdout.replaceAll(`${dir}/`, "")),
-      ),
-    );
-  });
-
-  it("map (human and JSON) of the chain matches qemu-img", async () => {
-    prepare();
-    const ours = await img("map", top);
-    expect(ours.code).toBe(0);
-    expect(stable(ours.stdout)).toBe(stable(qemuImg("map", top).stdout));
-    expect(JSON.parse((await img("map", "--output=json", top)).stdout)).toEqual(
-      JSON.parse(qemuImg("map", "--output=json", top).stdout),
-    );
-  });
-
-  it("a child made by our create reads through to the backing file like qemu's", async () => {
-    prepare();
-    const child = join(dir, `h-child.${format}`);
-    expect(
-      await img("create", "-q", "-f", format, "-b", `h-top.${format}`, "-F", format, child),
-    ).toMatchObject({
-      code: 0,
-    });
-    expect(qemuImg("compare", "-F", "raw", child, expected).code).toBe(0);
-    expect(qemuImg("check", child).code).toBe(0);
-  });
-
-  it("commit puts the chain's contents into the backing file", async () => {
-    prepare();
-    expect(await img("commit", top)).toMatchObject({ code: 0, stdout: "Image committed.\n" });
-    expect(qemuImg("compare", "-F", "raw", base, expected).code).toBe(0);
-    expect(qemuImg("check", base).code).toBe(0);
-  });
-
-  it("convert -n writes into an existing image, over its old contents", async () => {
-    prepare();
-    const target = join(dir, `h-target.${format}`);
-    qemuImg("create", "-q", "-f", format, target, "4M");
-    qemuIo(format, target, ["write -P 0x99 0 4M"]);
-    expect(await img("convert", "-n", "-O", format, top, target)).toMatchObject({ code: 0 });
-    expect(qemuImg("compare", top, target).code).toBe(0);
-    expect(qemuImg("check", target).code).toBe(0);
-  });
-});
-
-describe.skipIf(!QEMU)("convert between every pair of formats", () => {
-  const formats = FORMATS.filter(hasFormat);
-  const pairs = formats.flatMap((a) => formats.map((b) => [a, b] as const));
-  it.each(pairs)("%s -> %s: qemu-img finds the copy equal and clean", async (from, to) => {
-    const src = join(dir, `matrix-src.${from}`);
-    if (!existsSync(src)) {
-      expect(qemuImg("create", "-q", "-f", from, src, String(SIZE)).code).toBe(0);
-      qemuIo(from, src, qemuCommands(randomOps(77, virtualSize(src, from), OPS, false)));
-    }
-    const out = join(dir, `matrix-${from}-to.${to}`);
-    expect(await img("convert", "-f", from, "-O", to, src, out)).toMatchObject({ code: 0, stderr: "" });
-    const cmp = qemuImg("compare", "-f", from, "-F", to, src, out);
-    expect(cmp.code, cmp.stdout + cmp.stderr).toBe(0);
-    expect(qemuImg("check", "-f", to, out).code).toBe(UNCHECKABLE.has(to) ? 63 : 0);
   });
 });
