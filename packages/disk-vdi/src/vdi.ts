@@ -349,7 +349,10 @@ export class VdiImage implements DiskImage {
       else used[e] = 1;
     }
     if (allocated !== this.header.cBlocksAllocated) corruptions++;
-    return { filename: this.source.name, format: this.format, "check-errors": 0, corruptions, leaks: 0 };
+    // Fields as qemu-img check prints them for VDI: corruptions only when there are some.
+    const result: CheckResult = { filename: this.source.name, format: this.format, "check-errors": 0 };
+    if (corruptions > 0) result.corruptions = corruptions;
+    return result;
   }
 }
 

@@ -30,10 +30,10 @@ export function qemuImg(...args: string[]): string {
   return execFileSync("qemu-img", args, { encoding: "utf8" });
 }
 
-/** Runs qemu-img and returns its exit status and output instead of throwing. */
-export function qemuImgStatus(...args: string[]): { status: number; out: string } {
+/** Runs qemu-img and returns its exit status and output (`out` with stderr) instead of throwing. */
+export function qemuImgStatus(...args: string[]): { status: number; out: string; stdout: string } {
   const r = spawnSync("qemu-img", args, { encoding: "utf8" });
-  return { status: r.status ?? -1, out: r.stdout + r.stderr };
+  return { status: r.status ?? -1, out: r.stdout + r.stderr, stdout: r.stdout };
 }
 
 export function qemuIo(file: string, format: string, ...cmds: string[]): void {

@@ -59,7 +59,7 @@ describe.skipIf(!hasQemu)("VDI images made by qemu", () => {
           { start: 0, length: img.size, depth: 0, present: true, zero: false, data: true, offset: 1024 },
         ]);
       }
-      expect((await img.check()).corruptions).toBe(0);
+      expect(await img.check()).toEqual(JSON.parse(qemuImg("check", "--output=json", f)));
       await img.close();
     });
   }
@@ -102,7 +102,7 @@ describe.skipIf(!hasQemu)("VDI images we create, judged by qemu-img", () => {
       expect(qemuImgStatus("compare", "-f", "vdi", "-F", "raw", f, join(dir, "exp.raw")).status).toBe(0);
       const reopened = await VdiImage.open(await fileSource(f));
       expect(Buffer.compare(await readAll(reopened), expected)).toBe(0);
-      expect(await reopened.check()).toMatchObject({ corruptions: 0 });
+      expect((await reopened.check()).corruptions).toBeUndefined();
       await reopened.close();
     });
   }
@@ -144,7 +144,8 @@ describe.skipIf(!hasQemu)("VDI images we create, judged by qemu-img", () => {
     writeFileSync(f, bytes);
     expect(qemuImgStatus("check", "-f", "vdi", f).status).not.toBe(0);
     const img = await VdiImage.open(await fileSource(f, true));
-    expect((await img.check()).corruptions).toBeGreaterThan(0);
+    const qemu = qemuImgStatus("check", "--output=json", "-f", "vdi", f);
+    expect(await img.check()).toEqual(JSON.parse(qemu.stdout));
     await img.close();
   });
 });
