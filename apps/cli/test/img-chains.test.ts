@@ -119,3 +119,35 @@ describe.skipIf(!QEMU)("convert between formats", () => {
     expect(qemuImg("check", "-f", to, out).code).toBe(UNCHECKABLE.has(to) ? 63 : 0);
   });
 });
+
+describe.skipIf(!QEMU || !hasFormat("qcow2")).each(FORMATS.filter(hasFormat))(
+  "a qcow2 overlay on a %s base",
+  (base) => {
+    it("made by our create, reads and converts like qemu-img", async () => {
+      const basePath = join(dir, `mixed-base.${base}`);
+      const top = join(dir, `mixed-top-${base}.qcow2`);
+      qemuImg("create", "-q", "-f", base, basePath, "4M");
+      qemuIo(base, basePath, ["write -P 0x21 0 1M", "write -P 0x22 3M 64k"]);
+      expect(
+        await img("create", "-q", "-f", "qcow2", "-b", `mixed-base.${base}`, "-F", base, top),
+      ).toMatchObject({
+        code: 0,
+      });
+      qemuIo("qcow2", top, ["write -P 0x23 512k 4k", "write -z 3M 4k"]);
+      const ours = join(dir, `mixed-${base}.ours.raw`);
+      const theirs = join(dir, `mixed-${base}.theirs.raw`);
+      expect(await img("convert", "-O", "raw", top, ours)).toMatchObject({ code: 0 });
+      expect(qemuImg("convert", "-O", "raw", top, theirs).code).toBe(0);
+      expect(qemuImg("compare", "-f", "raw", "-F", "raw", ours, theirs).code).toBe(0);
+      expect(
+        JSON.parse((await img("map", "--output=json", top)).stdout).filter(
+          (e: { depth: number }) => e.depth === 0,
+        ),
+      ).toEqual(
+        JSON.parse(qemuImg("map", "--output=json", top).stdout).filter(
+          (e: { depth: number }) => e.depth === 0,
+        ),
+      );
+    });
+  },
+);
