@@ -17,7 +17,8 @@
  * behaviour on intervening stores or traps is implementation-defined,
  * unprivileged spec 8.3); reads of counters, time, misa and other
  * implementation-specific CSRs; mstatus.FS (implementations may set Dirty
- * conservatively); instruction-fetch faults (the handler cannot skip them).
+ * conservatively); instruction-fetch faults (the handler cannot skip them);
+ * CTZW (QEMU 7.2 counts into the upper word when the lower word is zero).
  */
 
 /** Options for {@link generateProgram}. */

@@ -34,6 +34,12 @@ main:
   OP1 clzw, clzw1, 0x00010000
   OP1 ctz, ctz0, 0
   OP1 ctz, ctzhi, 0x8000000000000000
+  /*
+   * ctzw of a value with a zero low word must be 32 (bitmanip 1.0.0, ctzw);
+   * QEMU 7.2 returns the 64-bit count instead when the high word's lowest set
+   * bit is above bit 32 (0x8000000000000000 gives 63), so only values it gets
+   * right are compared.
+   */
   OP1 ctzw, ctzw0, 0xffffffff00000000
   OP1 ctzw, ctzw1, 0x80
   OP1 cpop, cpop, 0x123456789abcdef0
