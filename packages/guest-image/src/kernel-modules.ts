@@ -53,10 +53,13 @@ export interface LoadableModule {
   info: ModuleInfo;
 }
 
+/** Module names treat '-' and '_' alike (modpost may write either in `depends`). */
+const normalise = (name: string) => name.replaceAll("-", "_");
+
 /** The module name of a path such as `kernel/drivers/char/hw_random/virtio-rng.ko.xz` ("virtio_rng"). */
 export function moduleName(path: string): string {
   const file = path.slice(path.lastIndexOf("/") + 1);
-  return file.replace(/\.ko(\.[a-z0-9]+)?$/, "").replaceAll("-", "_");
+  return normalise(file.replace(/\.ko(\.[a-z0-9]+)?$/, ""));
 }
 
 function elfReader(ko: Uint8Array, what: string) {
@@ -161,7 +164,8 @@ export async function resolveModules(
   source: ModuleSource,
 ): Promise<LoadableModule[]> {
   const found = new Map<string, LoadableModule>();
-  const fetch = async (name: string, neededBy: string, optional = false): Promise<void> => {
+  const fetch = async (given: string, neededBy: string, optional = false): Promise<void> => {
+    const name = normalise(given);
     if (source.builtin.has(name) || found.has(name)) return;
     const data = await source.load(name);
     if (!data) {
@@ -179,10 +183,10 @@ export async function resolveModules(
   const providers = new Map<string, string>();
   for (const m of found.values()) for (const alias of m.info.aliases) providers.set(alias, m.name);
   const edges = (m: LoadableModule): string[] => [
-    ...m.info.depends,
+    ...m.info.depends.map(normalise),
     ...m.info.softdepPre.flatMap((dep) => {
-      if (source.builtin.has(dep) || source.builtinAliases.has(dep)) return [];
-      if (found.has(dep)) return [dep];
+      if (source.builtin.has(normalise(dep)) || source.builtinAliases.has(dep)) return [];
+      if (found.has(normalise(dep))) return [normalise(dep)];
       const provider = providers.get(dep);
       if (provider === undefined) {
         throw new NotFoundError(
@@ -205,7 +209,7 @@ export async function resolveModules(
     state.set(name, "done");
     order.push(module);
   };
-  for (const name of wanted) visit(name);
+  for (const name of wanted) visit(normalise(name));
   return order;
 }
 

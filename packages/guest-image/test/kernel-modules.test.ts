@@ -146,6 +146,12 @@ describe.skipIf(!hasTool("objcopy"))("resolveModules", () => {
       "libcrc32c",
       "ext4",
     ]);
+    // modpost may name dependencies with '-' where the module name has '_'.
+    const dashed = source({ snd_hda_intel: ["depends=snd-pcm"], snd_pcm: ["name=snd_pcm"] });
+    expect((await resolveModules(["snd-hda-intel"], dashed)).map((m) => m.name)).toEqual([
+      "snd_pcm",
+      "snd_hda_intel",
+    ]);
   });
 
   it("names an alias soft dependency nobody provides, a missing module and a cycle", async () => {
