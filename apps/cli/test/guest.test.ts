@@ -164,6 +164,7 @@ describe("backplane guest fetch against a local mirror", () => {
     const guest = await ensureDebianGuest({ aptDir: apt, cacheDir: cache });
     expect(guest.manifest.mirror).toBe(server.url);
     expect(guest.manifest.packages.map((p) => p.package)).toEqual([KERNEL_PKG, "opensbi", "busybox-static"]);
+    const initrd = bytes(guest.initrd);
     const damaged = bytes(guest.kernel);
     damaged[0] ^= 1;
     writeFileSync(guest.kernel, damaged);
@@ -173,6 +174,8 @@ describe("backplane guest fetch against a local mirror", () => {
     const again = await ensureDebianGuest({ aptDir: apt, cacheDir: cache });
     expect(server.requests.length).toBeGreaterThan(before);
     expect(bytes(again.kernel)).toEqual(payload.kernel);
+    // Rebuilt from the same packages: the same bytes.
+    expect(bytes(again.initrd)).toEqual(initrd);
     expect(readdirSync(again.dir).sort()).toEqual([
       "busybox",
       "fw_dynamic.bin",
