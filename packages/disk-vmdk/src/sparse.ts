@@ -312,6 +312,11 @@ export class SparseExtent {
     return gt ? gt[grain % n] : 0;
   }
 
+  /** Uncompressed extents with FLAG_ZEROED_GRAIN_GTE store all-zero grains as zeroed-grain entries. */
+  private get zeroedGrains(): boolean {
+    return !this.compressed && (this.header.flags & FLAG_ZEROED_GRAIN_GTE) !== 0;
+  }
+
   private isZeroed(gte: number): boolean {
     return gte === GTE_ZEROED && (this.header.flags & FLAG_ZEROED_GRAIN_GTE) !== 0;
   }
@@ -385,6 +390,12 @@ export class SparseExtent {
       if (gte === 0) await background(grainStart, grain);
       else if (!this.isZeroed(gte)) grain.set((await this.compressedGrain(gte)).subarray(0, grain.length));
       grain.set(part, p.start);
+      if (this.zeroedGrains && isZero(grain)) {
+        // A zeroed-grain entry hides the parent's data without storing a grain.
+        await appendPending();
+        if (gte !== GTE_ZEROED) await this.setEntries(p.index, [GTE_ZEROED]);
+        continue;
+      }
       pending.push({ grain: p.index, data: grain });
     }
     await appendPending();
@@ -396,13 +407,8 @@ export class SparseExtent {
    */
   private async appendGrains(grains: { grain: number; data: Uint8Array }[]): Promise<void> {
     const n = this.header.numGTEsPerGT;
-    for (const g of grains) {
-      if (!this.compressed && !(await this.grainTable(Math.floor(g.grain / n)))) {
-        throw new UnsupportedError(
-          `${this.source.name}: VMDK grain table ${Math.floor(g.grain / n)} is not allocated`,
-        );
-      }
-    }
+    // Fail before writing any data when a grain table is missing.
+    for (const g of grains) await this.writableTable(Math.floor(g.grain / n));
     const start = await this.allocationSector();
     const pieces = await Promise.all(
       grains.map(async ({ grain, data }) => {
@@ -429,6 +435,18 @@ export class SparseExtent {
     await this.setEntries(grains[0].grain, sectors);
   }
 
+  /** The grain table for `gdIndex`: compressed extents get a new one, uncompressed ones must have it. */
+  private async writableTable(gdIndex: number): Promise<Uint32Array> {
+    const gt = await this.grainTable(gdIndex);
+    if (gt) return gt;
+    if (!this.compressed) {
+      throw new UnsupportedError(`${this.source.name}: VMDK grain table ${gdIndex} is not allocated`);
+    }
+    const created = new Uint32Array(this.header.numGTEsPerGT);
+    this.gts.set(gdIndex, created);
+    return created;
+  }
+
   /** Points the entries of grains `first, first + 1, ...` at `sectors`, one table write per grain table. */
   private async setEntries(first: number, sectors: number[]): Promise<void> {
     const n = this.header.numGTEsPerGT;
@@ -437,11 +455,7 @@ export class SparseExtent {
       const grain = first + i;
       const gdIndex = Math.floor(grain / n);
       const count = Math.min(sectors.length - i, n - (grain % n));
-      let gt = await this.grainTable(gdIndex);
-      if (!gt) {
-        gt = new Uint32Array(n);
-        this.gts.set(gdIndex, gt);
-      }
+      const gt = await this.writableTable(gdIndex);
       const bytes = new Uint8Array(count * 4);
       for (let k = 0; k < count; k++) {
         gt[(grain % n) + k] = sectors[i + k];

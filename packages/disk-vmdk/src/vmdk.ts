@@ -49,6 +49,7 @@ import {
   FLAG_MARKERS,
   FLAG_REDUNDANT_GRAIN_TABLE,
   FLAG_VALID_NEWLINE_DETECTION,
+  FLAG_ZEROED_GRAIN_GTE,
   GD_AT_END,
   SPARSE_MAGICNUMBER,
   SparseExtent,
@@ -60,6 +61,13 @@ const EMBEDDED_DESCRIPTOR_SECTORS = 20;
 const DEFAULT_GRAIN_SECTORS = 128;
 const SUBFORMATS = ["monolithicSparse", "monolithicFlat", "streamOptimized"] as const;
 const ADAPTER_TYPES = ["ide", "lsilogic", "buslogic", "legacyESX"];
+const CREATE_OPTIONS = ["subformat", "adapter_type", "hwversion", "compat6", "toolsversion", "zeroed_grain"];
+
+function parseBool(v: string, key: string): boolean {
+  if (v === "on" || v === "true") return true;
+  if (v === "off" || v === "false") return false;
+  throw new InvalidArgumentError(`VMDK option ${key}=${v}: expected on or off`);
+}
 
 /** One extent of the disk: where it sits and what stores it. */
 interface Extent {
@@ -76,8 +84,13 @@ function randomCid(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0];
 }
 
-/** Geometry ddb entries the way qemu-img writes them for an adapter type. */
-function ddbFor(sectors: number, adapter: string, hwversion: string): Map<string, string> {
+/** Disk database entries the way qemu-img writes them (geometry for an adapter type). */
+function ddbFor(
+  sectors: number,
+  adapter: string,
+  hwversion: string,
+  toolsVersion: string,
+): Map<string, string> {
   const heads = adapter === "ide" ? 16 : 255;
   const cylinders = Math.min(Math.floor(sectors / (heads * 63)), 16383);
   return new Map([
@@ -86,6 +99,7 @@ function ddbFor(sectors: number, adapter: string, hwversion: string): Map<string
     ["ddb.geometry.heads", String(heads)],
     ["ddb.geometry.sectors", "63"],
     ["ddb.adapterType", adapter],
+    ["ddb.toolsVersion", toolsVersion],
   ]);
 }
 
@@ -194,14 +208,17 @@ export class VmdkImage implements DiskImage {
   /**
    * Creates an image. `options.options`: `subformat` (monolithicSparse, the
    * default, monolithicFlat or streamOptimized), `adapter_type` (ide,
-   * lsilogic, buslogic, legacyESX) and `hwversion` (default 4). monolithicFlat
+   * lsilogic, buslogic, legacyESX), `hwversion` (default 4) or `compat6=on`
+   * (hwversion 6), `toolsversion` (default 2147483647, as qemu-img) and
+   * `zeroed_grain=on` (monolithicSparse: all-zero grains become zeroed-grain
+   * entries, version 2). monolithicFlat
    * needs `openSibling` to create its "-flat" extent file; a `backingFile`
    * (a VMDK, opened with `openBacking`) needs a sparse subformat.
    */
   static async create(source: ByteSource, options: CreateOptions): Promise<VmdkImage> {
     const opts = options.options ?? {};
     for (const key of Object.keys(opts)) {
-      if (key !== "subformat" && key !== "adapter_type" && key !== "hwversion") {
+      if (!CREATE_OPTIONS.includes(key)) {
         throw new InvalidArgumentError(`unknown VMDK option '${key}'`);
       }
     }
@@ -214,9 +231,20 @@ export class VmdkImage implements DiskImage {
     const adapter = opts.adapter_type ?? "ide";
     if (!ADAPTER_TYPES.includes(adapter))
       throw new InvalidArgumentError(`VMDK adapter_type '${adapter}' is not known`);
-    const hwversion = opts.hwversion ?? "4";
+    const compat6 = parseBool(opts.compat6 ?? "off", "compat6");
+    if (compat6 && opts.hwversion !== undefined) {
+      throw new InvalidArgumentError("VMDK options compat6 and hwversion exclude each other");
+    }
+    const hwversion = compat6 ? "6" : (opts.hwversion ?? "4");
     if (!/^\d+$/.test(hwversion))
       throw new InvalidArgumentError(`VMDK hwversion '${hwversion}' is not a number`);
+    const toolsVersion = opts.toolsversion ?? "2147483647";
+    if (!/^\d+$/.test(toolsVersion))
+      throw new InvalidArgumentError(`VMDK toolsversion '${toolsVersion}' is not a number`);
+    const zeroedGrain = parseBool(opts.zeroed_grain ?? "off", "zeroed_grain");
+    if (zeroedGrain && subformat !== "monolithicSparse") {
+      throw new InvalidArgumentError("VMDK zeroed_grain needs subformat=monolithicSparse");
+    }
     let parentCid = CID_NOPARENT;
     let parentSize: number | undefined;
     if (options.backingFile !== undefined) {
@@ -248,7 +276,7 @@ export class VmdkImage implements DiskImage {
           ? { access: "RW", sectors, type: "FLAT", filename: flatName, offset: 0 }
           : { access: "RW", sectors, type: "SPARSE", filename: name, offset: 0 },
       ],
-      ddb: ddbFor(sectors, adapter, hwversion),
+      ddb: ddbFor(sectors, adapter, hwversion, toolsVersion),
     };
     if (options.backingFile !== undefined) descriptor.parentFileNameHint = options.backingFile;
     const text = new TextEncoder().encode(formatDescriptor(descriptor));
@@ -274,10 +302,11 @@ export class VmdkImage implements DiskImage {
     await SparseExtent.create(
       source,
       {
-        version: stream ? 3 : 1,
+        version: stream ? 3 : zeroedGrain ? 2 : 1,
         flags:
           FLAG_VALID_NEWLINE_DETECTION |
-          (stream ? FLAG_COMPRESSED_GRAINS | FLAG_MARKERS : FLAG_REDUNDANT_GRAIN_TABLE),
+          (stream ? FLAG_COMPRESSED_GRAINS | FLAG_MARKERS : FLAG_REDUNDANT_GRAIN_TABLE) |
+          (zeroedGrain ? FLAG_ZEROED_GRAIN_GTE : 0),
         capacity: sectors,
         grainSize: DEFAULT_GRAIN_SECTORS,
         descriptorOffset: 1,

@@ -241,6 +241,56 @@ describe.skipIf(!hasQemu)("VMDK images we create, judged by qemu-img", () => {
     expect(qemuImgStatus("compare", "-f", "vmdk", "-F", "raw", f, join(dir, "exp.raw")).status).toBe(0);
   });
 
+  it("zeroed_grain=on: zeroes over a parent become zeroed-grain entries qemu reads as zero", async () => {
+    const dir = tempDir();
+    const parent = join(dir, "parent.vmdk");
+    qemuImg("create", "-q", "-f", "vmdk", parent, "2M");
+    qemuIo(parent, "vmdk", "write -P 0x44 0 2M");
+    const child = join(dir, "child.vmdk");
+    const img = await VmdkImage.create(await newFileSource(child), {
+      backingFile: "parent.vmdk",
+      openBacking,
+      options: { zeroed_grain: "on", compat6: "on", toolsversion: "12345" },
+    });
+    const before = await img.source.size();
+    await img.write(64 * 1024, new Uint8Array(128 * 1024)); // two whole grains of zeroes
+    expect(await img.source.size()).toBe(before); // no grain stored
+    await img.write(512 * 1024, pattern(100, 3));
+    await img.close();
+    const expected = new Uint8Array(2 * MiB).fill(0x44);
+    expected.fill(0, 64 * 1024, 192 * 1024);
+    expected.set(pattern(100, 3), 512 * 1024);
+    writeFileSync(join(dir, "exp.raw"), expected);
+    expect(qemuImgStatus("check", "-f", "vmdk", child).status).toBe(0);
+    expect(qemuImgStatus("compare", "-f", "vmdk", "-F", "raw", child, join(dir, "exp.raw")).status).toBe(0);
+    const map = JSON.parse(qemuImg("map", "--output=json", child)) as {
+      start: number;
+      zero: boolean;
+      depth: number;
+    }[];
+    expect(map.find((e) => e.start === 64 * 1024)).toMatchObject({ zero: true, depth: 0 });
+    const text = readFileSync(child)
+      .subarray(512, 512 * 21)
+      .toString("latin1");
+    expect(text).toContain('ddb.virtualHWVersion = "6"');
+    expect(text).toContain('ddb.toolsVersion = "12345"');
+  });
+
+  it("a write needing a grain table that is not allocated fails typed and leaves the header intact", async () => {
+    const f = join(tempDir(), "nogt.vmdk");
+    await (await VmdkImage.create(await newFileSource(f), { size: 4 * MiB })).close();
+    const b = readFileSync(f);
+    const header = Buffer.from(b.subarray(0, 512));
+    b.writeUInt32LE(0, Number(b.readBigUInt64LE(56)) * 512); // grain directory entry 0
+    b.writeUInt32LE(0, Number(b.readBigUInt64LE(48)) * 512); // and its redundant copy
+    writeFileSync(f, b);
+    const img = await open(f, false);
+    await expect(img.write(0, pattern(512, 1))).rejects.toBeInstanceOf(UnsupportedError);
+    await img.close();
+    expect(Buffer.compare(readFileSync(f).subarray(0, 512), header)).toBe(0);
+    expect(qemuImgStatus("check", "-f", "vmdk", f).status).toBe(0);
+  });
+
   it("child with a parent (parentFileNameHint, parentCID): qemu sees parent plus child data", async () => {
     const dir = tempDir();
     const parent = join(dir, "parent.vmdk");
