@@ -7,7 +7,8 @@
  * extent is stream-optimized.
  *
  * Writes: uncompressed extents write allocated grains in place and append new
- * grains, updating the grain table and its redundant copy. Compressed extents
+ * grains, updating the grain table and its redundant copy; with the
+ * zeroed-grain flag, all-zero grains become zeroed-grain entries. Compressed extents
  * append every written grain (read, merge and recompress when it existed) and
  * keep grain tables in memory; flush writes them, the grain directory, the
  * footer and the end-of-stream marker after the last grain (the version-3
