@@ -461,12 +461,16 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     return view.getInt32(at, true);
   }
 
+  /** The privilege mstatus.MPP names; the reserved value 2 acts as U. */
+  private mppPrivilege(): number {
+    const field = (this.mstatus >>> C.MSTATUS_MPP_SHIFT) & 3;
+    return field === 2 ? C.PRV_U : field;
+  }
+
   private privilegeChanged(): void {
     const ms = this.mstatus;
     this.dpriv =
-      this.privLevel === C.PRV_M && (ms & C.MSTATUS_MPRV) !== 0
-        ? (ms >>> C.MSTATUS_MPP_SHIFT) & 3
-        : this.privLevel;
+      this.privLevel === C.PRV_M && (ms & C.MSTATUS_MPRV) !== 0 ? this.mppPrivilege() : this.privLevel;
     this.flushTlbs();
   }
 
@@ -1314,9 +1318,8 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
   }
 
   private writeMstatus(value: number): void {
-    let next = (this.mstatus & ~C.MSTATUS_WRITABLE) | (value & C.MSTATUS_WRITABLE);
-    if (((next >>> C.MSTATUS_MPP_SHIFT) & 3) === 2)
-      next = (next & ~C.MSTATUS_MPP) | (this.mstatus & C.MSTATUS_MPP);
+    // MPP = 2 (there is no H mode) is kept as written, as QEMU 7.2 does; see mppPrivilege.
+    const next = (this.mstatus & ~C.MSTATUS_WRITABLE) | (value & C.MSTATUS_WRITABLE);
     this.mstatus = next >>> 0;
     this.privilegeChanged();
   }
@@ -1381,6 +1384,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     while (n < budget) {
       let off = pc - codeBase;
       if (!(off >= 0 && off < 4096)) {
+        this.pcValue = pc;
         if (!this.fetchPage(pc)) {
           this.instret += n - retired;
           return n + 1;
@@ -2057,7 +2061,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
           return false;
         }
         const ms = this.mstatus;
-        const mpp = (ms >>> C.MSTATUS_MPP_SHIFT) & 3;
+        const mpp = this.mppPrivilege();
         let nextMs = (ms & ~(C.MSTATUS_MIE | C.MSTATUS_MPP)) | ((ms & C.MSTATUS_MPIE) >>> 4) | C.MSTATUS_MPIE;
         if (mpp !== C.PRV_M) nextMs &= ~C.MSTATUS_MPRV;
         this.mstatus = nextMs >>> 0;
