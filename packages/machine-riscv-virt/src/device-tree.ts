@@ -7,9 +7,9 @@
  * google,goldfish-rtc, syscon-poweroff/-reboot, virtio,mmio).
  *
  * Deviation: QEMU's nodes for devices Backplane does not model (fw-cfg,
- * flash, PCIe, platform-bus, PMU) and `/chosen/rng-seed` are not generated;
- * virtio-mmio nodes are generated only for populated slots (QEMU lists all
- * eight, answering device ID 0 on empty ones).
+ * flash, PCIe, platform-bus, PMU) and `/chosen/rng-seed` are not generated.
+ * Every virtio-mmio slot gets a node, populated or not, highest address
+ * first as in QEMU's tree (Linux probes them in that order).
  */
 import { cells, DeviceTree, type FdtNode } from "@backplane/fdt";
 import { type Board, devicesOf } from "./board.js";
@@ -32,8 +32,6 @@ export interface DeviceTreeOptions {
   bootargs?: string;
   /** Initrd location in guest-physical memory (`/chosen/linux,initrd-start/-end`). */
   initrd?: { start: number; end: number };
-  /** Base addresses of the populated virtio-mmio slots. */
-  virtioBases?: readonly number[];
 }
 
 const hex = (n: number): string => n.toString(16);
@@ -110,9 +108,7 @@ export function buildDeviceTree(board: Board, options: DeviceTreeOptions): Devic
       .set("reg", reg64(uart.base, uart.size))
       .set("compatible", "ns16550a");
   }
-  const populated = new Set(options.virtioBases ?? []);
-  for (const slot of devicesOf(board, "virtio-mmio")) {
-    if (!populated.has(slot.base)) continue;
+  for (const slot of devicesOf(board, "virtio-mmio").reverse()) {
     const node = soc.add(`virtio_mmio@${hex(slot.base)}`);
     interrupt(node, slot.irq);
     node.set("reg", reg64(slot.base, slot.size)).set("compatible", "virtio,mmio");

@@ -5,7 +5,7 @@
  * Time is virtual by default (guest time follows retired instructions, so
  * runs are reproducible) or host time.
  *
- * Deviation: one hart (`-smp 1`); virtio-mmio slots cannot be populated yet. A reset request from the test device stops
+ * Deviation: one hart (`-smp 1`). A reset request from the test device stops
  * the machine like a poweroff (QEMU resets and reruns).
  */
 
@@ -14,7 +14,7 @@ import type { CharBackend, IrqLine, WallClock } from "@backplane/core";
 import { InvalidArgumentError, NO_IRQ, UnsupportedError } from "@backplane/core";
 import { type DeviceTree, parseBlob, toBlob } from "@backplane/fdt";
 import { GoldfishRtc } from "@backplane/goldfish-rtc";
-import { AddressSpace, type Ram } from "@backplane/memory";
+import { AddressSpace, AddressSpaceGuestMemory, type Ram } from "@backplane/memory";
 import { Plic } from "@backplane/plic";
 import { Hart, IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, ISA_STRING, loadElf } from "@backplane/riscv";
 import {
@@ -27,9 +27,11 @@ import {
 } from "@backplane/scheduler";
 import { Syscon } from "@backplane/syscon";
 import { Uart16550 } from "@backplane/uart16550";
-import { type Board, VIRT_BOARD } from "./board.js";
+import type { VirtioDevice, VirtioMmioTransport } from "@backplane/virtio";
+import { type Board, devicesOf, VIRT_BOARD } from "./board.js";
 import { dtbAddress, imageKind, initrdStart, kernelStart, resetVector } from "./boot.js";
 import { buildDeviceTree, setChosen } from "./device-tree.js";
+import { attachVirtioSlots } from "./virtio.js";
 
 export interface VirtMachineOptions {
   /** The board table (default {@link VIRT_BOARD}: QEMU virt with 128 MiB). */
@@ -44,6 +46,8 @@ export interface VirtMachineOptions {
   nsPerInstruction?: number;
   /** Host services for {@link VirtMachine.run} (sleep and yield). */
   host?: HostServices;
+  /** Virtio devices for the virtio-mmio slots; the first takes the highest slot, as on QEMU. */
+  virtio?: readonly VirtioDevice[];
 }
 
 /** What to boot, like QEMU's -bios/-kernel/-initrd/-append/-dtb. */
@@ -96,6 +100,8 @@ export class VirtMachine {
   readonly plic: Plic | undefined;
   /** The UARTs, in board-table order; the first is the console. */
   readonly uarts: readonly Uart16550[];
+  /** The transports of `options.virtio`, in the same order. */
+  readonly virtio: readonly VirtioMmioTransport[];
   private exit: ExitStatus | undefined;
 
   constructor(options: VirtMachineOptions = {}) {
@@ -165,13 +171,20 @@ export class VirtMachine {
           );
           break;
         case "virtio-mmio":
-          // Slots stay empty (and out of the device tree) until a device is attached.
-          break;
+          break; // attached below, all slots at once
       }
     }
     this.plic = plic;
     this.uarts = uarts;
     this.clint = clint;
+    this.virtio = attachVirtioSlots({
+      bus: this.bus,
+      slots: devicesOf(board, "virtio-mmio"),
+      devices: options.virtio ?? [],
+      memory: new AddressSpaceGuestMemory(this.bus),
+      irq,
+      onInterrupt: () => this.loop.wake(),
+    });
     this.loop = new RunLoop({
       hart: this.hart,
       timers: this.timers,
