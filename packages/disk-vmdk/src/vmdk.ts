@@ -8,8 +8,9 @@
  * layout). The first write of a session gives the disk a new CID, as the
  * spec asks.
  *
- * Extent files are opened through `OpenOptions.openSibling`; the parent
- * through `openBacking`.
+ * Extent files are opened through `OpenOptions.openSibling` (or, read-only,
+ * through `openBacking` as raw images when it is absent); the parent through
+ * `openBacking`.
  * Deviation: VMFS extents (ESX), seSparse and vmfsSparse are refused with
  * UnsupportedError; parentCID is written but not compared with the parent's
  * CID on open; twoGbMaxExtent* images are not created.
@@ -30,7 +31,6 @@ import type {
   ImageInfo,
   MapExtent,
   OpenOptions,
-  SiblingOpener,
 } from "@backplane/disk";
 import { checkRange, mergeExtents } from "@backplane/disk";
 import { readBacking, readExact, SerialQueue } from "@backplane/disk-vhd/unstable";
@@ -142,7 +142,7 @@ export class VmdkImage implements DiskImage {
   }
 
   static async open(source: ByteSource, options: OpenOptions = {}): Promise<VmdkImage> {
-    const readOnly = options.readOnly === true || source.readOnly;
+    let readOnly = options.readOnly === true || source.readOnly;
     const fileSize = await source.size();
     const head = new Uint8Array(Math.min(fileSize, SECTOR));
     await source.read(0, head);
@@ -186,7 +186,9 @@ export class VmdkImage implements DiskImage {
         const text = await readText(source, 0, fileSize);
         if (!looksLikeDescriptor(text)) throw new CorruptDataError(`${source.name}: not a VMDK image`);
         descriptor = parseDescriptor(text);
-        extents = await openExtents(source, descriptor, readOnly, options.openSibling, opened);
+        const opener = extentOpener(source, options);
+        if (opener.readOnly) readOnly = true;
+        extents = await openExtents(source, descriptor, readOnly, opener.open, opened);
       }
       let backing: DiskImage | undefined;
       const hint = descriptor.parentFileNameHint;
@@ -507,11 +509,27 @@ async function readText(source: ByteSource, offset: number, length: number): Pro
   return new TextDecoder().decode(nul >= 0 ? buf.subarray(0, nul) : buf);
 }
 
+/** Opens an extent file, read-only when asked. */
+type ExtentOpener = (name: string, readOnly: boolean) => Promise<ByteSource>;
+
+/**
+ * How extent files open: through `openSibling`; without it, read-only through
+ * `openBacking` as raw images (their byte source is the extent file).
+ */
+function extentOpener(source: ByteSource, options: OpenOptions): { open?: ExtentOpener; readOnly: boolean } {
+  const { openSibling, openBacking } = options;
+  if (openSibling)
+    return { open: (name, readOnly) => openSibling(name, source.name, { readOnly }), readOnly: false };
+  if (openBacking)
+    return { open: async (name) => (await openBacking(name, "raw", source.name)).source, readOnly: true };
+  return { readOnly: false };
+}
+
 async function openExtents(
   source: ByteSource,
   descriptor: VmdkDescriptor,
   readOnly: boolean,
-  openSibling: SiblingOpener | undefined,
+  openFile: ExtentOpener | undefined,
   opened: ByteSource[],
 ): Promise<Extent[]> {
   if (descriptor.extents.length === 0)
@@ -528,9 +546,12 @@ async function openExtents(
     if (d.type === "ZERO") {
       extents.push({ description: d, start, size });
     } else if (d.type === "FLAT" || d.type === "SPARSE") {
-      if (!openSibling)
-        throw new InvalidArgumentError(`${source.name}: opening its extent files needs openSibling`);
-      const file = await openSibling(d.filename, source.name, { readOnly: extentReadOnly });
+      if (!openFile) {
+        throw new InvalidArgumentError(
+          `${source.name}: opening its extent files needs openSibling or openBacking`,
+        );
+      }
+      const file = await openFile(d.filename, extentReadOnly);
       opened.push(file);
       if (d.type === "FLAT") {
         extents.push({ description: d, start, size, flat: { source: file, offset: d.offset * SECTOR } });

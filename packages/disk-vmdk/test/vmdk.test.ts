@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BackplaneError, CorruptDataError, UnsupportedError } from "@backplane/core";
+import { BackplaneError, CorruptDataError, ReadOnlyError, UnsupportedError } from "@backplane/core";
 import type { BackingOpener, SiblingOpener } from "@backplane/disk";
+import { raw } from "@backplane/disk-raw";
 import { FileByteSource } from "@backplane/host-node";
 import { describe, expect, it } from "vitest";
 import {
@@ -85,6 +86,25 @@ describe.skipIf(!hasQemu)("VMDK images made by qemu", () => {
         );
       }
       expect(await img.check()).toEqual(JSON.parse(qemuImg("check", "--output=json", f)));
+      await img.close();
+    });
+  }
+
+  for (const sub of ["monolithicFlat", "twoGbMaxExtentSparse"]) {
+    it(`${sub} without openSibling: extents open read-only through openBacking as raw`, async () => {
+      const dir = tempDir();
+      const f = join(dir, "q.vmdk");
+      qemuImg("create", "-q", "-f", "vmdk", "-o", `subformat=${sub}`, f, "3M");
+      qemuIo(f, "vmdk", "write -P 0x3c 1M 5k");
+      qemuImg("convert", "-f", "vmdk", "-O", "raw", f, join(dir, "q.raw"));
+      const viaBacking: BackingOpener = async (name, format, relativeTo) => {
+        expect(format).toBe("raw");
+        return raw.open(await fileSource(resolve(dirname(relativeTo), name), true), { readOnly: true });
+      };
+      const img = await VmdkImage.open(await fileSource(f), { openBacking: viaBacking });
+      expect(img.readOnly).toBe(true);
+      expect(Buffer.compare(await readAll(img), readFileSync(join(dir, "q.raw")))).toBe(0);
+      await expect(img.write(0, new Uint8Array(512))).rejects.toBeInstanceOf(ReadOnlyError);
       await img.close();
     });
   }
