@@ -1,11 +1,11 @@
 /**
- * Seeded random sequences of write / write-zeroes / discard / snapshot /
- * resize, applied by us and by qemu-io/qemu-img to copies of the same image,
+ * Seeded random sequences of write / compressed write / write-zeroes /
+ * discard / snapshot / resize, applied by us and by qemu-io/qemu-img to copies of the same image,
  * end in images qemu-img finds equal (active state and every snapshot) and
  * clean. BACKPLANE_LONG=1 runs many more and longer sequences.
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync } from "node:fs";
+import { copyFileSync, writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Qcow2Image } from "../src/index.js";
 import { hasQemu, openImage, qemuCheck, qemuImg, qemuImgStatus, rng, tempDir } from "./helpers.js";
@@ -19,12 +19,13 @@ afterAll(cleanup);
 
 type Op =
   | { kind: "write"; off: number; len: number; byte: number }
+  | { kind: "compress"; off: number; len: number; byte: number }
   | { kind: "zero"; off: number; len: number }
   | { kind: "discard"; off: number; len: number }
   | { kind: "snapshot" | "apply" | "delete"; name: string }
   | { kind: "resize"; size: number };
 
-function genOps(seed: number, startSize: number): Op[] {
+function genOps(seed: number, startSize: number, clusterSize: number): Op[] {
   const r = rng(seed);
   const ops: Op[] = [];
   let size = startSize;
@@ -34,8 +35,16 @@ function genOps(seed: number, startSize: number): Op[] {
     const k = r();
     const off = Math.floor(r() * size);
     const len = Math.max(1, Math.min(size - off, Math.floor(r() * (r() < 0.2 ? 200_000 : 10_000))));
-    if (k < 0.5) ops.push({ kind: "write", off, len, byte: 1 + Math.floor(r() * 255) });
-    else if (k < 0.62) ops.push({ kind: "zero", off, len });
+    if (k < 0.45) ops.push({ kind: "write", off, len, byte: 1 + Math.floor(r() * 255) });
+    else if (k < 0.5) {
+      // QEMU compresses only into clusters without a host cluster, so free the cluster first.
+      const c = Math.floor(off / clusterSize) * clusterSize;
+      const n = Math.min(clusterSize, size - c);
+      ops.push(
+        { kind: "discard", off: c, len: n },
+        { kind: "compress", off: c, len: n, byte: Math.floor(r() * 4) },
+      );
+    } else if (k < 0.62) ops.push({ kind: "zero", off, len });
     else if (k < 0.74) ops.push({ kind: "discard", off, len });
     else if (k < 0.82) {
       const name = `s${made++}`;
@@ -61,6 +70,13 @@ async function applyOurs(img: Qcow2Image, ops: Op[]): Promise<void> {
       case "write":
         await img.write(op.off, new Uint8Array(op.len).fill(op.byte));
         break;
+      case "compress": {
+        // A compressible pattern: the byte in every 64th position.
+        const data = new Uint8Array(op.len);
+        for (let i = 0; i < data.length; i += 64) data[i] = op.byte;
+        await img.writeCompressed(op.off, data);
+        break;
+      }
       case "zero":
         await img.writeZeroes(op.off, op.len);
         break;
@@ -94,7 +110,14 @@ function applyQemu(path: string, ops: Op[]): void {
   };
   for (const op of ops) {
     if (op.kind === "write") batch.push(`write -P ${op.byte} ${op.off} ${op.len}`);
-    else if (op.kind === "zero") batch.push(`write -z ${op.off} ${op.len}`);
+    else if (op.kind === "compress") {
+      // Same bytes as applyOurs, from a pattern file, compressed by qemu-io.
+      const file = `${dir}/pattern-${op.byte}-${op.len}.raw`;
+      const data = new Uint8Array(op.len);
+      for (let i = 0; i < data.length; i += 64) data[i] = op.byte;
+      writeFileSync(file, data);
+      batch.push(`write -c -s ${file} ${op.off} ${op.len}`);
+    } else if (op.kind === "zero") batch.push(`write -z ${op.off} ${op.len}`);
     else if (op.kind === "discard") batch.push(`discard ${op.off} ${op.len}`);
     else {
       run();
@@ -107,9 +130,9 @@ function applyQemu(path: string, ops: Op[]): void {
 
 describe.skipIf(!hasQemu)("random sequences: ours vs qemu-io", () => {
   const bases = [
-    { opts: "cluster_size=4096", size: 2 << 20 },
-    { opts: "compat=0.10,cluster_size=65536", size: 3 << 20 },
-    { opts: "cluster_size=512,refcount_bits=8", size: 1 << 20 },
+    { opts: "cluster_size=4096", size: 2 << 20, cluster: 4096 },
+    { opts: "compat=0.10,cluster_size=65536", size: 3 << 20, cluster: 65536 },
+    { opts: "cluster_size=512,refcount_bits=8", size: 1 << 20, cluster: 512 },
   ];
   for (let seed = 1; seed <= SEEDS; seed++) {
     const base = bases[seed % bases.length];
@@ -121,7 +144,7 @@ describe.skipIf(!hasQemu)("random sequences: ours vs qemu-io", () => {
       const theirs = `${dir}/theirs${seed}.qcow2`;
       copyFileSync(start, ours);
       copyFileSync(start, theirs);
-      const ops = genOps(seed, base.size);
+      const ops = genOps(seed, base.size, base.cluster);
       const img = await openImage(ours);
       await applyOurs(img, ops);
       await img.close();
