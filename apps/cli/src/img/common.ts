@@ -50,7 +50,7 @@ export async function fullInfo(image: DiskImage): Promise<ImageInfo> {
 }
 
 /** Copies `obj` with `first` keys first (in that order), then unknown keys, then `last`. */
-export function ordered(
+function ordered(
   obj: object,
   first: readonly string[],
   last: readonly string[],
