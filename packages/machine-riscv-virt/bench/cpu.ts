@@ -15,10 +15,17 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildProgram, TEST_DIR } from "../../riscv/test/harness/build.js";
-import { runQemu } from "../../riscv/test/harness/qemu.js";
-import { GCC, missingTools, QEMU64 } from "../../riscv/test/harness/tools.js";
 import { VirtMachine } from "../src/index.js";
+import {
+  BENCH_DIR,
+  BUILD_DIR,
+  buildProgram,
+  GCC,
+  missingTools,
+  PROGRAMS_DIR,
+  QEMU64,
+  runQemu,
+} from "../test-support/index.js";
 
 const GUESTS = ["intloop", "memcpy", "crc32", "sort", "interp"];
 const QEMU_SCALE = Number(process.env.BACKPLANE_BENCH_QEMU_SCALE ?? 200);
@@ -60,10 +67,10 @@ async function main(): Promise<void> {
     return;
   }
   const build = (name: string, scale: number) =>
-    buildProgram(join(TEST_DIR, "bench", `${name}.c`), join(TEST_DIR, "build", "bench"), {
+    buildProgram(join(BENCH_DIR, `${name}.c`), join(BUILD_DIR, "bench"), {
       defines: { SCALE: scale },
     }).elf;
-  const startup = qemuSeconds(buildProgram(join(TEST_DIR, "programs", "rv64i_alu.S")).elf, 5);
+  const startup = qemuSeconds(buildProgram(join(PROGRAMS_DIR, "rv64i_alu.S")).elf, 5);
   console.log(`QEMU start-up (subtracted): ${(startup * 1000).toFixed(0)} ms; QEMU runs SCALE=${QEMU_SCALE}`);
   console.log("guest     instr(SCALE=2)  backplane s  backplane MIPS  qemu MIPS  slowdown");
   let totalInstr = 0;

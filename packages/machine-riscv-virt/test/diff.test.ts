@@ -8,11 +8,17 @@
  * `BACKPLANE_DIFF_SEED=n` starts at another seed (to replay a failure).
  */
 import { describe, expect, it } from "vitest";
-import { buildPrograms } from "../../riscv/test/harness/build.js";
-import { buildGenerated, diffPlan } from "../../riscv/test/harness/generated.js";
-import { runQemu } from "../../riscv/test/harness/qemu.js";
-import { GCC, missingTools, QEMU32, QEMU64 } from "../../riscv/test/harness/tools.js";
-import { runBackplane } from "./run-backplane.js";
+import {
+  buildGenerated,
+  buildPrograms,
+  diffPlan,
+  GCC,
+  missingTools,
+  QEMU32,
+  QEMU64,
+  runBackplane,
+  runQemu,
+} from "../test-support/index.js";
 
 const skip = missingTools(GCC, QEMU64, QEMU32);
 

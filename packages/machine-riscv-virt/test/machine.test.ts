@@ -11,8 +11,6 @@ import { join } from "node:path";
 import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
 import { type FdtNode, parseBlob, toBlob } from "@backplane/fdt";
 import { describe, expect, it } from "vitest";
-import { buildProgram } from "../../riscv/test/harness/build.js";
-import { GCC, missingTools, QEMU64 } from "../../riscv/test/harness/tools.js";
 import {
   type Board,
   buildDeviceTree,
@@ -21,9 +19,10 @@ import {
   VIRT_BOARD,
   VirtMachine,
 } from "../src/index.js";
+import { buildProgram, GCC, missingTools, QEMU64 } from "../test-support/index.js";
 
 const MiB = 1024 * 1024;
-/** Devices available in this first version of the machine. */
+/** A minimal custom board: RAM, the CLINT and the test device only. */
 const WIRED: Board = {
   ...VIRT_BOARD,
   devices: VIRT_BOARD.devices.filter((d) => d.kind === "clint" || d.kind === "syscon"),
@@ -96,12 +95,7 @@ describe.skipIf(noQemu !== undefined)(
 
 const noGcc = missingTools(GCC);
 describe.skipIf(noGcc !== undefined)(`boot registers${noGcc ? ` (skipped: ${noGcc})` : ""}`, () => {
-  const elfPath = noGcc
-    ? ""
-    : buildProgram(
-        join(import.meta.dirname, "boot_regs.S"),
-        join(import.meta.dirname, "../../riscv/test/build"),
-      ).elf;
+  const elfPath = noGcc ? "" : buildProgram(join(import.meta.dirname, "boot_regs.S")).elf;
   const regsAddress = (): number => {
     const out = execFileSync("riscv64-unknown-elf-nm", [elfPath], { encoding: "utf8" });
     return Number.parseInt(/^([0-9a-f]+) [a-zA-Z] regs$/m.exec(out)?.[1] ?? "", 16);

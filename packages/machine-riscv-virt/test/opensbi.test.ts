@@ -8,8 +8,8 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { missingTools, QEMU64 } from "../../riscv/test/harness/tools.js";
 import { VirtMachine } from "../src/index.js";
+import { missingTools, QEMU64 } from "../test-support/index.js";
 
 const FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
 const LAST_LINE = "Boot HART MEDELEG";

@@ -8,14 +8,18 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  buildProgram,
+  GCC,
+  missingTools,
+  PROGRAMS_DIR,
+  QEMU64,
+  runQemu,
+} from "@backplane/machine-riscv-virt/testing";
 import { describe, expect, it } from "vitest";
-import { buildProgram, PROGRAMS_DIR } from "../../../../packages/riscv/test/harness/build.js";
-import { runQemu } from "../../../../packages/riscv/test/harness/qemu.js";
-import { GCC, missingTools, QEMU64 } from "../../../../packages/riscv/test/harness/tools.js";
 import { parseSize } from "./args.js";
 
 const MAIN = join(import.meta.dirname, "../main.ts");
-const BUILD = join(import.meta.dirname, "../../../../packages/riscv/test/build");
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", MAIN, "run", ...args], {
@@ -30,7 +34,7 @@ describe.skipIf(noGcc !== undefined)(
   `backplane run with a test ELF${noGcc ? ` (skipped: ${noGcc})` : ""}`,
   () => {
     it("passes a self-checking program with status 0", () => {
-      const elf = buildProgram(join(PROGRAMS_DIR, "m.S"), BUILD).elf;
+      const elf = buildProgram(join(PROGRAMS_DIR, "m.S")).elf;
       const r = cli("-M", "virt", "-m", "128M", "-smp", "1", "-nographic", "-bios", "none", "-kernel", elf);
       expect(r.stderr).toBe("");
       expect(r.stdout).toContain("mulhu=091a2b3c4d5e6f78\n");
@@ -38,7 +42,7 @@ describe.skipIf(noGcc !== undefined)(
     });
 
     it("exits with the test device's failure code, as QEMU does", async () => {
-      const elf = buildProgram(join(import.meta.dirname, "testdata/exit42.S"), BUILD).elf;
+      const elf = buildProgram(join(import.meta.dirname, "testdata/exit42.S")).elf;
       const r = cli("-nographic", "-serial", "stdio", "-bios", "none", "-kernel", elf, "-icount", "shift=0");
       expect(r.stdout).toBe("hello from the guest\n");
       expect(r.status).toBe(42);
@@ -57,7 +61,7 @@ describe.skipIf(noSbi !== undefined)(
   `backplane run -bios fw_jump.bin -kernel${noSbi ? ` (skipped: ${noSbi})` : ""}`,
   () => {
     it("boots OpenSBI, which enters the kernel at 0x80200000 with a0 = hart id and a1 = a DTB, as on QEMU", async () => {
-      const elf = buildProgram(join(import.meta.dirname, "testdata/sbi_kernel.S"), BUILD, {
+      const elf = buildProgram(join(import.meta.dirname, "testdata/sbi_kernel.S"), undefined, {
         runtime: false,
       }).elf;
       const image = join(mkdtempSync(join(tmpdir(), "bp-sbi-")), "Image");

@@ -1,10 +1,10 @@
 /**
- * Assembles the test programs in ../programs (and generated ones, and the
- * C benchmark guests in ../bench) into ELF files linked at 0x80000000 with
- * riscv64-unknown-elf-gcc -nostdlib. Programs named `rv32_*` are built for
- * RV32GC, all others for RV64GC with Zba/Zbb/Zbs.
- * Output goes to the gitignored ../build folder; an ELF is rebuilt only when
- * it is older than its source or the shared runtime.
+ * Assembles the test programs in packages/riscv/test/programs (and generated
+ * ones, and the C benchmark guests in packages/riscv/test/bench) into ELF
+ * files linked at 0x80000000 with riscv64-unknown-elf-gcc -nostdlib.
+ * Programs named `rv32_*` are built for RV32GC, all others for RV64GC with
+ * Zba/Zbb/Zbs. Output goes to this package's gitignored build folder; an ELF
+ * is rebuilt only when it is older than its source or the shared runtime.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, statSync } from "node:fs";
@@ -12,9 +12,13 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GCC } from "./tools.js";
 
-export const TEST_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
-export const PROGRAMS_DIR = join(TEST_DIR, "programs");
-export const BUILD_DIR = join(TEST_DIR, "build");
+const PACKAGE_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
+/** packages/riscv/test: the programs and benchmark guests (data read from disk, never imported). */
+export const RISCV_TEST_DIR = join(PACKAGE_DIR, "..", "riscv", "test");
+export const PROGRAMS_DIR = join(RISCV_TEST_DIR, "programs");
+export const BENCH_DIR = join(RISCV_TEST_DIR, "bench");
+/** Gitignored output folder of this package. */
+export const BUILD_DIR = join(PACKAGE_DIR, "build");
 const INCLUDE_DIR = join(PROGRAMS_DIR, "include");
 const RUNTIME = join(INCLUDE_DIR, "runtime.S");
 

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { CharBackend } from "@backplane/core";
-import type { RunResult } from "../../riscv/test/harness/qemu.js";
 import { VirtMachine } from "../src/index.js";
+import type { RunResult } from "./qemu.js";
 
 /** Runs `elf` for at most `maxInstructions`; exitCode is null when it did not finish. */
 export function runBackplane(elf: string, maxInstructions = 200_000_000): RunResult {

@@ -4,10 +4,15 @@
  * case (so the differential test compares complete runs, never a hang).
  */
 import { describe, expect, it } from "vitest";
-import { generateProgram } from "./generator/generate.js";
-import { buildGenerated, CASES_PER_PROGRAM } from "./harness/generated.js";
-import { runQemu } from "./harness/qemu.js";
-import { GCC, missingTools, QEMU64 } from "./harness/tools.js";
+import {
+  buildGenerated,
+  CASES_PER_PROGRAM,
+  GCC,
+  generateProgram,
+  missingTools,
+  QEMU64,
+  runQemu,
+} from "../test-support/index.js";
 
 describe("generateProgram", () => {
   it("is a pure function of the seed", () => {

@@ -6,9 +6,7 @@
  * same ELFs on Backplane and requires identical output.
  */
 import { describe, expect, it } from "vitest";
-import { buildPrograms } from "./harness/build.js";
-import { runQemu } from "./harness/qemu.js";
-import { GCC, missingTools, QEMU32, QEMU64 } from "./harness/tools.js";
+import { buildPrograms, GCC, missingTools, QEMU32, QEMU64, runQemu } from "../test-support/index.js";
 
 const skip = missingTools(GCC, QEMU64, QEMU32);
 

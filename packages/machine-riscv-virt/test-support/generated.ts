@@ -6,8 +6,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateProgram } from "../generator/generate.js";
 import { BUILD_DIR, buildProgram, type Program } from "./build.js";
+import { generateProgram } from "./generator.js";
 
 /** Cases per generated program (one emulator launch runs them all). */
 export const CASES_PER_PROGRAM = 4;
