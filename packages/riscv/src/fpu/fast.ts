@@ -269,22 +269,33 @@ export function narrow64(a: bigint, rm: number, fl: FpFlags): number {
   return narrow(a, rm, fl);
 }
 
-/** Rounds a finite x with |x| < 2^53 to an integer by `rm` (x - floor(x) is exact there). */
+/**
+ * Rounds a finite x with |x| < 2^53 to an integer by `rm`, on the magnitude:
+ * |x| - floor(|x|) is exact, unlike x - floor(x) for small negative x.
+ */
 function roundToInteger(x: number, rm: number): number {
-  const r = Math.floor(x);
-  const frac = x - r;
+  const m = Math.abs(x);
+  const r = Math.floor(m);
+  const frac = m - r;
+  let up: boolean;
   switch (rm) {
     case RM_RTZ:
-      return Math.trunc(x);
+      up = false;
+      break;
     case RM_RDN:
-      return r;
+      up = frac > 0 && x < 0;
+      break;
     case RM_RUP:
-      return frac > 0 ? r + 1 : r;
+      up = frac > 0 && x > 0;
+      break;
     case RM_RMM:
-      return frac > 0.5 || (frac === 0.5 && x > 0) ? r + 1 : r;
+      up = frac >= 0.5;
+      break;
     default:
-      return frac > 0.5 || (frac === 0.5 && r % 2 !== 0) ? r + 1 : r;
+      up = frac > 0.5 || (frac === 0.5 && r % 2 === 1);
   }
+  const mag = up ? r + 1 : r;
+  return x < 0 ? -mag : mag;
 }
 
 /** FCVT to an integer in [min, max] when |x| < 2^53 and the result is in range; NX when inexact. */

@@ -58,6 +58,10 @@ describe("RMM: round to nearest, ties to max magnitude (section 11.2)", () => {
     expect(run((fl) => F.f64ToI32(0xc004000000000000n, RM_RMM, fl))).toEqual([-3, FLAG_NX]); // -2.5
     expect(run((fl) => F.f64ToI32(0x4004000000000000n, RM_RNE, fl))).toEqual([2, FLAG_NX]);
     expect(run((fl) => F.f32ToU64(0x3f000000, RM_RMM, fl))).toEqual([1n, FLAG_NX]); // 0.5
+    // -(0.5 - 2^-54) is below the tie: 0 in RMM and RNE, -1 only in RDN.
+    expect(run((fl) => F.f64ToI64(0xbfdfffffffffffffn, RM_RMM, fl))).toEqual([0n, FLAG_NX]);
+    expect(run((fl) => F.f64ToI32(0xbfdfffffffffffffn, RM_RNE, fl))).toEqual([0, FLAG_NX]);
+    expect(run((fl) => F.f64ToI32(0xbfdfffffffffffffn, RM_RDN, fl))).toEqual([-1, FLAG_NX]);
   });
 });
 

@@ -97,6 +97,8 @@ export function specials(f: Fmt): bigint[] {
     pack(f, false, f.bias, 0n), // 1
     pack(f, false, f.bias - 1, 0n), // 0.5
     pack(f, false, f.bias + 1, 1n << (fb - 1n)), // 3
+    pack(f, false, f.bias + 1, 1n << (fb - 2n)), // 2.5, an integer-conversion tie
+    pack(f, false, f.bias - 2, (1n << fb) - 1n), // the largest value below 0.5, just below a tie
   ];
   return [...pos, ...pos.map((x) => x | (1n << BigInt(f.width - 1)))];
 }
@@ -189,12 +191,21 @@ export function addend(rng: Rng, f: Fmt, a: bigint, b: bigint): bigint {
   }
 }
 
-/** A float near the integer-format boundaries and at ties: |x| about 2^k for k in 0..66, halves, small negatives. */
+/**
+ * A float near the integer-format boundaries and at ties: |x| about 2^k for
+ * k in -3..66, or within an ulp of a half-integer (0.5, 1.5, 2.5, 2^31 - 0.5,
+ * 2^32 - 0.5), of either sign.
+ */
 export function intBoundaryOperand(rng: Rng, f: Fmt): bigint {
+  const sign = rng.chance(0.5);
+  if (rng.chance(0.3)) {
+    const half = rng.pick([0.5, 1.5, 2.5, 2 ** 31 - 0.5, 2 ** 32 - 0.5]);
+    const near = fromHost(f, f.width === 32 ? Math.fround(half) : half) + BigInt(rng.int(-1, 1));
+    return sign ? near | (1n << BigInt(f.width - 1)) : near;
+  }
   const k = rng.pick([0, 1, 2, 30, 31, 32, 33, 52, 53, 62, 63, 64, 65, rng.int(-3, 66)]);
-  const bexp = f.bias + k;
   const frac = rng.chance(0.5) ? fraction(rng, f) : 0n;
-  return pack(f, rng.chance(0.5), Math.max(0, bexp), frac);
+  return pack(f, sign, Math.max(0, f.bias + k), frac);
 }
 
 /** A random 64-bit integer pattern with a random magnitude (bit length) and sometimes a tie pattern. */
