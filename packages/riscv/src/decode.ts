@@ -29,10 +29,7 @@
  * Deviation: HINT encodings decode as the operation they alias (e.g. c.addi
  * with rd = x0), which has no architectural effect, as the spec allows.
  */
-import { Op } from "./op.js";
-
-/** Bit 26 of word 0: the instruction is 2 bytes long. */
-export const COMPRESSED = 1 << 26;
+import { COMPRESSED, Op } from "./interp.js";
 
 /** Stores the packed form; returns word 0. */
 function pack(

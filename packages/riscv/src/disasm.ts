@@ -6,7 +6,7 @@
  * ABI register names).
  */
 import { decode, RV32_OP } from "./decode.js";
-import { Op } from "./op.js";
+import { Op } from "./interp.js";
 
 const XNAMES = [
   "zero",

@@ -41,10 +41,10 @@ import type { IrqLine, IrqSink, Snapshotable, VersionedState } from "@backplane/
 import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
 import type { AddressSpace, MemoryBlock, Ram } from "@backplane/memory";
 import * as C from "./csr.js";
-import { COMPRESSED, decode } from "./decode.js";
+import { decode } from "./decode.js";
 import { disassemble } from "./disasm.js";
 import * as F from "./fpu/index.js";
-import { Op } from "./op.js";
+import { Interpreter, Op, TLB_MASK, TLB_SIZE, Tlb, TWO32 } from "./interp.js";
 
 /** Options for {@link Hart}. */
 export interface HartOptions {
@@ -86,14 +86,11 @@ export interface HartState extends VersionedState {
   readonly pmpaddr: readonly bigint[];
 }
 
-const TLB_SIZE = 256;
-const TLB_MASK = TLB_SIZE - 1;
 const FETCH = 0;
 const LOAD = 1;
 const STORE = 2;
 const ACCESS_FAULT = [C.CAUSE_FETCH_ACCESS, C.CAUSE_LOAD_ACCESS, C.CAUSE_STORE_ACCESS];
 const PAGE_FAULT = [C.CAUSE_FETCH_PAGE_FAULT, C.CAUSE_LOAD_PAGE_FAULT, C.CAUSE_STORE_PAGE_FAULT];
-const TWO32 = 4294967296;
 const WALK_PAGE_FAULT = -1;
 const WALK_ACCESS_FAULT = -2;
 /** A physical address that is never mapped (for bare-mode addresses beyond 2^53). */
@@ -115,40 +112,12 @@ const MAX_CODE_PAGES = 4096;
 const MISA_EXTENSIONS = "ACDFIMSU";
 const INTERRUPT_ORDER = [C.IRQ_M_EXT, C.IRQ_M_SOFT, C.IRQ_M_TIMER, C.IRQ_S_EXT, C.IRQ_S_SOFT, C.IRQ_S_TIMER];
 const NAN_BOX_HI = -1;
-/** Access size of each integer load and store operation. */
-const LOAD_SIZE: Record<number, number> = {
-  [Op.LB]: 1,
-  [Op.LBU]: 1,
-  [Op.LH]: 2,
-  [Op.LHU]: 2,
-  [Op.LW]: 4,
-  [Op.LWU]: 4,
-  [Op.LD]: 8,
-};
-const STORE_SIZE: Record<number, number> = { [Op.SB]: 1, [Op.SH]: 2, [Op.SW]: 4, [Op.SD]: 8 };
 const F32_CANONICAL_NAN = 0x7fc00000;
 
 /** The ISA string for the device tree's riscv,isa property: exactly what an RV64 {@link Hart} implements. */
 export const ISA_STRING = "rv64imafdc_zicntr_zicsr_zifencei_zihpm_zba_zbb_zbs_sstc";
 /** The same for an RV32 hart. */
 export const ISA_STRING_RV32 = "rv32imafdc_zicntr_zicsr_zifencei_zihpm_zba_zbb_zbs_sstc";
-
-/** Pages of the virtual address space mapped straight to host memory. */
-class Tlb {
-  readonly tagLo = new Int32Array(TLB_SIZE).fill(-1);
-  readonly tagHi = new Int32Array(TLB_SIZE);
-  readonly off = new Int32Array(TLB_SIZE);
-  readonly ppn = new Float64Array(TLB_SIZE);
-  readonly view: DataView[];
-  readonly block: MemoryBlock[];
-  constructor(dummy: MemoryBlock) {
-    this.view = new Array<DataView>(TLB_SIZE).fill(dummy.view);
-    this.block = new Array<MemoryBlock>(TLB_SIZE).fill(dummy);
-  }
-  flush(): void {
-    this.tagLo.fill(-1);
-  }
-}
 
 const b64 = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo >>> 0);
 const u64 = (lo: number, hi: number): bigint => BigInt.asUintN(64, b64(lo, hi));
@@ -157,20 +126,14 @@ const hiOf = (v: bigint): number => Number(BigInt.asIntN(32, v >> 32n));
 const pcOf = (v: bigint): number => Number(BigInt.asIntN(64, v));
 
 /** A RISC-V hart. */
-export class Hart implements IrqSink, Snapshotable<HartState> {
-  /** Low 32 bits of x0..x31; index 32 is a write-only scratch for rd = x0. */
-  readonly xl = new Int32Array(33);
-  /** High 32 bits of x0..x31 (and the scratch). */
-  readonly xh = new Int32Array(33);
+export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState> {
   /** f0..f31 as bit patterns: low and high words. */
   readonly fl = new Int32Array(32);
   readonly fh = new Int32Array(32);
 
-  /** Starts as NaN so V8 gives the field a double representation from the first store. */
-  private pcValue = Number.NaN;
   /** Register width. */
   readonly xlen: 32 | 64;
-  private readonly rv32: boolean;
+  protected readonly rv32: boolean;
   private privLevel = C.PRV_M;
   /** Privilege used for loads/stores (MPRV applied). */
   private dpriv = C.PRV_M;
@@ -212,8 +175,6 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
   private frm = 0;
   /** Accrued FP exception flags; the FPU ORs into `.flags`. */
   private readonly fflags = { flags: 0 };
-  /** Retired instructions (also the cycle count); -0 gives the field a double representation. */
-  private instret = -0;
   private cycleDelta = 0n;
   private instretDelta = 0n;
   private readonly pmpcfg = new Uint8Array(PMP_ENTRIES);
@@ -227,22 +188,18 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
 
   // Translation and decode caches
   private readonly itlb: Tlb;
-  private readonly rtlb: Tlb;
-  private readonly wtlb: Tlb;
+  protected readonly rtlb: Tlb;
+  protected readonly wtlb: Tlb;
   private readonly codePages = new Map<number, Int32Array>();
-  /** Decoded slots of the page holding the pc, its virtual base and host bytes. */
-  private code: Int32Array = new Int32Array(4096);
-  private codeBase = Number.NaN;
+  /** Host bytes of the current code page and their offset. */
   private codeView: DataView;
   private codeOff = 0;
   /** Decoded form of an instruction that straddles two pages (never cached). */
   private readonly scratch = new Int32Array(2);
   private crossRaw = 0;
-  /** Result of a slow-path load: raw bits, low and high words. */
-  private vLo = 0;
-  private vHi = 0;
 
   constructor(options: HartOptions) {
+    super();
     if (options.xlen !== undefined && options.xlen !== 64 && options.xlen !== 32) {
       throw new UnsupportedError(`XLEN ${String(options.xlen)} is not supported (32 or 64)`);
     }
@@ -404,7 +361,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
   // ------------------------------------------------------------------- traps
 
   /** Takes a trap at the current pc (privileged spec 3.1.6.1, 3.3.1). */
-  private trap(cause: number, interrupt: boolean, tval: bigint): void {
+  protected trap(cause: number, interrupt: boolean, tval: bigint): void {
     const priv = this.privLevel;
     const deleg = interrupt ? this.mideleg : this.medeleg;
     const epc = BigInt.asUintN(64, BigInt(this.pcValue));
@@ -696,7 +653,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
    * Loads `size` bytes from virtual (lo, hi) into vLo/vHi (zero-extended raw
    * bits); returns false after raising a fault.
    */
-  private load(lo: number, hi: number, size: number): boolean {
+  protected load(lo: number, hi: number, size: number): boolean {
     const po = lo & 0xfff;
     if (po + size > 4096) {
       // Straddles two pages: translate both first, then gather bytes.
@@ -759,7 +716,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
   }
 
   /** Stores the low `size` bytes of (vlo, vhi) at virtual (lo, hi); returns false after raising a fault. */
-  private store(lo: number, hi: number, size: number, vlo: number, vhi: number): boolean {
+  protected store(lo: number, hi: number, size: number, vlo: number, vhi: number): boolean {
     const po = lo & 0xfff;
     if (po + size > 4096) {
       const first = 4096 - po;
@@ -824,7 +781,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
   }
 
   /** Makes the page holding the pc current; returns false after raising a fetch fault. */
-  private fetchPage(pc: number): boolean {
+  protected fetchPage(pc: number): boolean {
     const lo = pc | 0;
     const hi = Math.floor(pc / TWO32) | 0;
     const vpn = lo >>> 12;
@@ -885,7 +842,7 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
    * the array holding the decoded form (the page, or the scratch for an
    * instruction straddling two pages), or undefined after a fetch fault.
    */
-  private decodeSlot(pc: number, off: number): Int32Array | undefined {
+  protected decodeSlot(pc: number, off: number): Int32Array | undefined {
     const view = this.codeView;
     const at = this.codeOff + off;
     const low = view.getUint16(at, true);
@@ -1355,534 +1312,6 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     return true;
   }
 
-  // ----------------------------------------------------------- the interpreter
-
-  /** Executes up to `budget` instructions; returns how many ran (a trap counts as one). */
-  private execute(budget: number): number {
-    const xl = this.xl;
-    const xh = this.xh;
-    const rt = this.rtlb;
-    const rTagLo = rt.tagLo;
-    const rTagHi = rt.tagHi;
-    const rOff = rt.off;
-    const rView = rt.view;
-    const wt = this.wtlb;
-    const wTagLo = wt.tagLo;
-    const wTagHi = wt.tagHi;
-    const wOff = wt.off;
-    const wView = wt.view;
-    const wBlock = wt.block;
-    const rv32 = this.rv32;
-    /** High word of a virtual address: RV32 addresses are the low 32 bits, unsigned. */
-    const hiMask = rv32 ? 0 : -1;
-    let pc = this.pcValue;
-    let code = this.code;
-    let codeBase = this.codeBase;
-    let n = 0;
-    /** Instructions of this call already added to instret. */
-    let retired = 0;
-    while (n < budget) {
-      let off = pc - codeBase;
-      if (!(off >= 0 && off < 4096)) {
-        this.pcValue = pc;
-        if (!this.fetchPage(pc)) {
-          this.instret += n - retired;
-          return n + 1;
-        }
-        code = this.code;
-        codeBase = this.codeBase;
-        off = pc - codeBase;
-      }
-      let w = code[off];
-      let slots = code;
-      let at = off;
-      if (w === 0) {
-        this.pcValue = pc;
-        const decoded = this.decodeSlot(pc, off);
-        if (decoded === undefined) {
-          this.instret += n - retired;
-          return n + 1;
-        }
-        slots = decoded;
-        if (decoded !== code) {
-          at = 0;
-          codeBase = Number.NaN; // never reuse the scratch slot
-          this.codeBase = Number.NaN;
-        }
-        w = slots[at];
-      }
-      const imm = slots[at + 1];
-      const rd = (w >>> 8) & 63;
-      const rs1 = (w >>> 14) & 63;
-      const rs2 = (w >>> 20) & 63;
-      const next = pc + ((w & COMPRESSED) !== 0 ? 2 : 4);
-      n++;
-      switch (w & 0xff) {
-        case Op.ILLEGAL:
-          this.pcValue = pc;
-          this.trap(C.CAUSE_ILLEGAL_INSTRUCTION, false, BigInt(imm >>> 0));
-          this.instret += n - 1 - retired;
-          return n;
-        case Op.LUI:
-          xl[rd] = imm;
-          xh[rd] = imm >> 31;
-          break;
-        case Op.AUIPC: {
-          const v = pc + imm;
-          xl[rd] = v | 0;
-          xh[rd] = rv32 ? (v | 0) >> 31 : Math.floor(v / TWO32) | 0;
-          break;
-        }
-        case Op.JAL:
-          xl[rd] = next | 0;
-          xh[rd] = rv32 ? (next | 0) >> 31 : Math.floor(next / TWO32) | 0;
-          pc += imm;
-          continue;
-        case Op.JALR: {
-          const a = xl[rs1];
-          const lo = (a + imm) & ~1;
-          const hi = (xh[rs1] + (imm >> 31) + ((a + imm) >>> 0 < a >>> 0 ? 1 : 0)) & hiMask;
-          xl[rd] = next | 0;
-          xh[rd] = rv32 ? (next | 0) >> 31 : Math.floor(next / TWO32) | 0;
-          pc = hi * TWO32 + (lo >>> 0);
-          continue;
-        }
-        case Op.BEQ:
-          if (xl[rs1] === xl[rs2] && xh[rs1] === xh[rs2]) {
-            pc += imm;
-            continue;
-          }
-          break;
-        case Op.BNE:
-          if (xl[rs1] !== xl[rs2] || xh[rs1] !== xh[rs2]) {
-            pc += imm;
-            continue;
-          }
-          break;
-        case Op.BLT:
-          if (xh[rs1] < xh[rs2] || (xh[rs1] === xh[rs2] && xl[rs1] >>> 0 < xl[rs2] >>> 0)) {
-            pc += imm;
-            continue;
-          }
-          break;
-        case Op.BGE:
-          if (!(xh[rs1] < xh[rs2] || (xh[rs1] === xh[rs2] && xl[rs1] >>> 0 < xl[rs2] >>> 0))) {
-            pc += imm;
-            continue;
-          }
-          break;
-        case Op.BLTU:
-          if (xh[rs1] >>> 0 < xh[rs2] >>> 0 || (xh[rs1] === xh[rs2] && xl[rs1] >>> 0 < xl[rs2] >>> 0)) {
-            pc += imm;
-            continue;
-          }
-          break;
-        case Op.BGEU:
-          if (!(xh[rs1] >>> 0 < xh[rs2] >>> 0 || (xh[rs1] === xh[rs2] && xl[rs1] >>> 0 < xl[rs2] >>> 0))) {
-            pc += imm;
-            continue;
-          }
-          break;
-        case Op.LB:
-        case Op.LH:
-        case Op.LW:
-        case Op.LD:
-        case Op.LBU:
-        case Op.LHU:
-        case Op.LWU: {
-          const a = xl[rs1];
-          const lo = (a + imm) | 0;
-          const hi = (xh[rs1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) & hiMask;
-          const vpn = lo >>> 12;
-          const t = vpn & TLB_MASK;
-          const po = lo & 0xfff;
-          const op = w & 0xff;
-          // Any access of up to 8 bytes at po <= 4088 stays inside the page.
-          if (rTagLo[t] === vpn && rTagHi[t] === hi && po <= 4088) {
-            const view = rView[t];
-            const o = rOff[t] + po;
-            switch (op) {
-              case Op.LW: {
-                const v = view.getInt32(o, true);
-                xl[rd] = v;
-                xh[rd] = v >> 31;
-                break;
-              }
-              case Op.LD:
-                xl[rd] = view.getInt32(o, true);
-                xh[rd] = view.getInt32(o + 4, true);
-                break;
-              case Op.LBU:
-                xl[rd] = view.getUint8(o);
-                xh[rd] = 0;
-                break;
-              case Op.LWU:
-                xl[rd] = view.getInt32(o, true);
-                xh[rd] = 0;
-                break;
-              case Op.LHU:
-                xl[rd] = view.getUint16(o, true);
-                xh[rd] = 0;
-                break;
-              case Op.LH: {
-                const v = view.getInt16(o, true);
-                xl[rd] = v;
-                xh[rd] = v >> 31;
-                break;
-              }
-              default: {
-                const v = view.getInt8(o);
-                xl[rd] = v;
-                xh[rd] = v >> 31;
-              }
-            }
-            break;
-          }
-          this.pcValue = pc;
-          if (!this.load(lo, hi, LOAD_SIZE[op])) {
-            this.instret += n - 1 - retired;
-            return n;
-          }
-          this.pcValue = next;
-          this.setLoaded(op, rd, this.vLo, this.vHi);
-          this.instret += n - retired;
-          return n;
-        }
-        case Op.SB:
-        case Op.SH:
-        case Op.SW:
-        case Op.SD: {
-          const a = xl[rs1];
-          const lo = (a + imm) | 0;
-          const hi = (xh[rs1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) & hiMask;
-          const vpn = lo >>> 12;
-          const t = vpn & TLB_MASK;
-          const po = lo & 0xfff;
-          const op = w & 0xff;
-          if (wTagLo[t] === vpn && wTagHi[t] === hi && po <= 4088) {
-            const view = wView[t];
-            const o = wOff[t] + po;
-            switch (op) {
-              case Op.SW:
-                view.setInt32(o, xl[rs2], true);
-                break;
-              case Op.SD:
-                view.setInt32(o, xl[rs2], true);
-                view.setInt32(o + 4, xh[rs2], true);
-                break;
-              case Op.SB:
-                view.setInt8(o, xl[rs2]);
-                break;
-              default:
-                view.setInt16(o, xl[rs2], true);
-            }
-            const dirty = (wBlock[t] as Ram).dirty;
-            if (dirty !== null) dirty[o >>> 12] = 1;
-            break;
-          }
-          this.pcValue = pc;
-          if (this.store(lo, hi, STORE_SIZE[op], xl[rs2], xh[rs2])) {
-            this.pcValue = next;
-            this.instret += n - retired;
-          } else {
-            this.instret += n - 1 - retired;
-          }
-          return n;
-        }
-        case Op.ADDI: {
-          const a = xl[rs1];
-          const lo = (a + imm) | 0;
-          xh[rd] = (xh[rs1] + (imm >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
-          xl[rd] = lo;
-          break;
-        }
-        case Op.SLTI: {
-          const h = imm >> 31;
-          const v = xh[rs1] < h || (xh[rs1] === h && xl[rs1] >>> 0 < imm >>> 0) ? 1 : 0;
-          xl[rd] = v;
-          xh[rd] = 0;
-          break;
-        }
-        case Op.SLTIU: {
-          const h = imm >> 31;
-          const v = xh[rs1] >>> 0 < h >>> 0 || (xh[rs1] === h && xl[rs1] >>> 0 < imm >>> 0) ? 1 : 0;
-          xl[rd] = v;
-          xh[rd] = 0;
-          break;
-        }
-        case Op.XORI:
-          xh[rd] = xh[rs1] ^ (imm >> 31);
-          xl[rd] = xl[rs1] ^ imm;
-          break;
-        case Op.ORI:
-          xh[rd] = xh[rs1] | (imm >> 31);
-          xl[rd] = xl[rs1] | imm;
-          break;
-        case Op.ANDI:
-          xh[rd] = xh[rs1] & (imm >> 31);
-          xl[rd] = xl[rs1] & imm;
-          break;
-        case Op.SLLI:
-          this.shiftLeft(rd, xl[rs1], xh[rs1], imm);
-          break;
-        case Op.SRLI:
-          this.shiftRight(rd, xl[rs1], xh[rs1], imm, false);
-          break;
-        case Op.SRAI:
-          this.shiftRight(rd, xl[rs1], xh[rs1], imm, true);
-          break;
-        case Op.ADD: {
-          const a = xl[rs1];
-          const lo = (a + xl[rs2]) | 0;
-          xh[rd] = (xh[rs1] + xh[rs2] + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
-          xl[rd] = lo;
-          break;
-        }
-        case Op.SUB: {
-          const a = xl[rs1];
-          const b = xl[rs2];
-          xh[rd] = (xh[rs1] - xh[rs2] - (a >>> 0 < b >>> 0 ? 1 : 0)) | 0;
-          xl[rd] = (a - b) | 0;
-          break;
-        }
-        case Op.SLL:
-          this.shiftLeft(rd, xl[rs1], xh[rs1], xl[rs2] & 63);
-          break;
-        case Op.SLT: {
-          const v = xh[rs1] < xh[rs2] || (xh[rs1] === xh[rs2] && xl[rs1] >>> 0 < xl[rs2] >>> 0) ? 1 : 0;
-          xl[rd] = v;
-          xh[rd] = 0;
-          break;
-        }
-        case Op.SLTU: {
-          const v =
-            xh[rs1] >>> 0 < xh[rs2] >>> 0 || (xh[rs1] === xh[rs2] && xl[rs1] >>> 0 < xl[rs2] >>> 0) ? 1 : 0;
-          xl[rd] = v;
-          xh[rd] = 0;
-          break;
-        }
-        case Op.XOR:
-          xh[rd] = xh[rs1] ^ xh[rs2];
-          xl[rd] = xl[rs1] ^ xl[rs2];
-          break;
-        case Op.SRL:
-          this.shiftRight(rd, xl[rs1], xh[rs1], xl[rs2] & 63, false);
-          break;
-        case Op.SRA:
-          this.shiftRight(rd, xl[rs1], xh[rs1], xl[rs2] & 63, true);
-          break;
-        case Op.OR:
-          xh[rd] = xh[rs1] | xh[rs2];
-          xl[rd] = xl[rs1] | xl[rs2];
-          break;
-        case Op.AND:
-          xh[rd] = xh[rs1] & xh[rs2];
-          xl[rd] = xl[rs1] & xl[rs2];
-          break;
-        case Op.ADDIW: {
-          const v = (xl[rs1] + imm) | 0;
-          xl[rd] = v;
-          xh[rd] = v >> 31;
-          break;
-        }
-        case Op.SLLIW: {
-          const v = xl[rs1] << imm;
-          xl[rd] = v;
-          xh[rd] = v >> 31;
-          break;
-        }
-        case Op.SRLIW: {
-          const v = (xl[rs1] >>> imm) | 0;
-          xl[rd] = v;
-          xh[rd] = v >> 31;
-          break;
-        }
-        case Op.SRAIW: {
-          const v = xl[rs1] >> imm;
-          xl[rd] = v;
-          xh[rd] = v >> 31;
-          break;
-        }
-        case Op.ADDW: {
-          const v = (xl[rs1] + xl[rs2]) | 0;
-          xl[rd] = v;
-          xh[rd] = v >> 31;
-          break;
-        }
-        case Op.SUBW: {
-          const v = (xl[rs1] - xl[rs2]) | 0;
-          xl[rd] = v;
-          xh[rd] = v >> 31;
-          break;
-        }
-        case Op.SLLW: {
-          const v = xl[rs1] << (xl[rs2] & 31);
-          xl[rd] = v;
-          xh[rd] = v >> 31;
-          break;
-        }
-        case Op.SRLW: {
-          const v = (xl[rs1] >>> (xl[rs2] & 31)) | 0;
-          xl[rd] = v;
-          xh[rd] = v >> 31;
-          break;
-        }
-        case Op.SRAW: {
-          const v = xl[rs1] >> (xl[rs2] & 31);
-          xl[rd] = v;
-          xh[rd] = v >> 31;
-          break;
-        }
-        case Op.FENCE:
-          break;
-        case Op.MUL: {
-          const al = xl[rs1];
-          const bl = xl[rs2];
-          const hi = (mulhu32(al, bl) + Math.imul(al, xh[rs2]) + Math.imul(xh[rs1], bl)) | 0;
-          xl[rd] = Math.imul(al, bl);
-          xh[rd] = hi;
-          break;
-        }
-        case Op.MULW: {
-          const v = Math.imul(xl[rs1], xl[rs2]);
-          xl[rd] = v;
-          xh[rd] = v >> 31;
-          break;
-        }
-        case Op.DIVW: {
-          const a = xl[rs1];
-          const b = xl[rs2];
-          const v = b === 0 ? -1 : a === -0x80000000 && b === -1 ? a : (a / b) | 0;
-          xl[rd] = v;
-          xh[rd] = v >> 31;
-          break;
-        }
-        case Op.DIVUW: {
-          const a = xl[rs1] >>> 0;
-          const b = xl[rs2] >>> 0;
-          const v = b === 0 ? -1 : Math.floor(a / b) | 0;
-          xl[rd] = v;
-          xh[rd] = v >> 31;
-          break;
-        }
-        case Op.REMW: {
-          const a = xl[rs1];
-          const b = xl[rs2];
-          const v = b === 0 ? a : a === -0x80000000 && b === -1 ? 0 : (a % b) | 0;
-          xl[rd] = v;
-          xh[rd] = v >> 31;
-          break;
-        }
-        case Op.REMUW: {
-          const a = xl[rs1] >>> 0;
-          const b = xl[rs2] >>> 0;
-          const v = b === 0 ? a | 0 : (a % b) | 0;
-          xl[rd] = v;
-          xh[rd] = v >> 31;
-          break;
-        }
-        case Op.SH1ADD:
-        case Op.SH2ADD:
-        case Op.SH3ADD: {
-          const s = (w & 0xff) - Op.SH1ADD + 1;
-          const al = (xl[rs1] << s) | 0;
-          const ah = (xh[rs1] << s) | (xl[rs1] >>> (32 - s));
-          const lo = (al + xl[rs2]) | 0;
-          xh[rd] = rv32 ? lo >> 31 : (ah + xh[rs2] + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
-          xl[rd] = lo;
-          break;
-        }
-        case Op.ADD_UW:
-        case Op.SH1ADD_UW:
-        case Op.SH2ADD_UW:
-        case Op.SH3ADD_UW: {
-          const s = (w & 0xff) - Op.ADD_UW;
-          const al = (xl[rs1] << s) | 0;
-          const ah = s === 0 ? 0 : xl[rs1] >>> (32 - s);
-          const lo = (al + xl[rs2]) | 0;
-          xh[rd] = (ah + xh[rs2] + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
-          xl[rd] = lo;
-          break;
-        }
-        case Op.ANDN:
-          xh[rd] = xh[rs1] & ~xh[rs2];
-          xl[rd] = xl[rs1] & ~xl[rs2];
-          break;
-        case Op.ORN:
-          xh[rd] = xh[rs1] | ~xh[rs2];
-          xl[rd] = xl[rs1] | ~xl[rs2];
-          break;
-        case Op.XNOR:
-          xh[rd] = ~(xh[rs1] ^ xh[rs2]);
-          xl[rd] = ~(xl[rs1] ^ xl[rs2]);
-          break;
-        default:
-          // Everything else: rarer operations, kept out of the hot switch.
-          // Counters read by CSR instructions must include the instructions before this one.
-          this.pcValue = pc;
-          this.instret += n - 1 - retired;
-          retired = n - 1;
-          if (!this.executeRare(w & 0xff, rd, rs1, rs2, imm, next)) return n;
-          this.instret++;
-          retired = n;
-          pc = this.pcValue;
-          if (this.exitRequested) {
-            this.exitRequested = false;
-            return n;
-          }
-          continue;
-      }
-      pc = next;
-    }
-    this.pcValue = pc;
-    this.instret += n - retired;
-    return n;
-  }
-
-  /** Set by a rare operation that changed state the inner loop caches (privilege, translation, code). */
-  private exitRequested = false;
-
-  private setLoaded(op: number, rd: number, vlo: number, vhi: number): void {
-    let lo = vlo;
-    let hi = vhi;
-    if (op === Op.LB) {
-      lo = (lo << 24) >> 24;
-      hi = lo >> 31;
-    } else if (op === Op.LH) {
-      lo = (lo << 16) >> 16;
-      hi = lo >> 31;
-    } else if (op === Op.LW) hi = lo >> 31;
-    else if (op === Op.LBU || op === Op.LHU || op === Op.LWU) hi = 0;
-    this.xl[rd] = lo;
-    this.xh[rd] = hi;
-  }
-
-  private shiftLeft(rd: number, lo: number, hi: number, s: number): void {
-    if (s === 0) {
-      this.xl[rd] = lo;
-      this.xh[rd] = hi;
-    } else if (s < 32) {
-      this.xh[rd] = (hi << s) | (lo >>> (32 - s));
-      this.xl[rd] = lo << s;
-    } else {
-      this.xh[rd] = lo << (s - 32);
-      this.xl[rd] = 0;
-    }
-  }
-
-  private shiftRight(rd: number, lo: number, hi: number, s: number, arith: boolean): void {
-    if (s === 0) {
-      this.xl[rd] = lo;
-      this.xh[rd] = hi;
-    } else if (s < 32) {
-      this.xl[rd] = (lo >>> s) | (hi << (32 - s));
-      this.xh[rd] = arith ? hi >> s : hi >>> s;
-    } else {
-      this.xl[rd] = arith ? hi >> (s - 32) : hi >>> (s - 32);
-      this.xh[rd] = arith ? hi >> 31 : 0;
-    }
-  }
-
   private setX64(rd: number, v: bigint): void {
     this.xl[rd] = loOf(v);
     this.xh[rd] = hiOf(v);
@@ -1898,7 +1327,14 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
    * instruction; leaves the next pc in `this.pcValue`. Returns false after a
    * trap was raised (the trap already set the pc).
    */
-  private executeRare(op: number, rd: number, rs1: number, rs2: number, imm: number, next: number): boolean {
+  protected executeRare(
+    op: number,
+    rd: number,
+    rs1: number,
+    rs2: number,
+    imm: number,
+    next: number,
+  ): boolean {
     const xl = this.xl;
     const xh = this.xh;
     const rv32 = this.rv32;
@@ -2599,19 +2035,6 @@ export class Hart implements IrqSink, Snapshotable<HartState> {
     this.codePages.clear();
     this.privilegeChanged();
   }
-}
-
-/** High 32 bits of the unsigned 64-bit product of two uint32 values. */
-function mulhu32(a: number, b: number): number {
-  const a0 = a & 0xffff;
-  const a1 = a >>> 16;
-  const b0 = b & 0xffff;
-  const b1 = b >>> 16;
-  const p00 = a0 * b0;
-  const p01 = a0 * b1;
-  const p10 = a1 * b0;
-  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  return (a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) | 0;
 }
 
 /** The larger of two bigints (Math.max does not take bigints). */
