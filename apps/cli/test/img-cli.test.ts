@@ -42,6 +42,11 @@ const ERRORS: [string[], number, string][] = [
     1,
     `${join(dir, "x.img")}: Invalid parameter 'cluster_size'`,
   ],
+  [
+    ["create", "-f", "raw", "-u", "-b", raw, "-F", "raw", join(dir, "x.img")],
+    1,
+    `${join(dir, "x.img")}: Image creation needs a size parameter`,
+  ],
   [["map", "--output=xml", raw], 1, "--output must be used with human or json as argument."],
   [["check", "-r", "bogus", raw], 1, "Unknown option value for -r (expecting 'leaks' or 'all'): bogus"],
   [["check", "-f", "raw", raw], 63, "This image format does not support checks"],
@@ -182,6 +187,18 @@ describe("create and sizes", () => {
       "backing-filename-format": "qcow2",
     });
     expect(JSON.parse(qemuImg("info", "--output=json", base).stdout)["cluster-size"]).toBe(4096);
+    const unsafe = join(dir, "unsafe.qcow2");
+    expect(
+      await img("create", "-q", "-f", "qcow2", "-u", "-b", "gone.qcow2", "-F", "qcow2", unsafe, "1M"),
+    ).toMatchObject({
+      code: 0,
+    });
+    expect(JSON.parse(qemuImg("info", "--output=json", unsafe).stdout)["backing-filename"]).toBe(
+      "gone.qcow2",
+    );
+    expect(
+      (await img("create", "-q", "-f", "qcow2", "-b", "gone.qcow2", "-F", "qcow2", unsafe, "1M")).code,
+    ).toBe(1);
     expect(await img("create", "-f", "qcow2", "-b", "cb.qcow2", join(dir, "nofmt.qcow2"))).toMatchObject({
       code: 1,
     });

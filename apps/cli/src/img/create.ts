@@ -35,8 +35,8 @@ export async function create(argv: string[], io: Io): Promise<number> {
   if (backingFile !== undefined) {
     if (backingFormat === undefined)
       throw new InvalidArgumentError(`${file}: Backing file specified without backing format`);
-    if (!opts.has("u") || size === undefined) {
-      // Like qemu-img: check the backing file opens, and take its size when none is given.
+    if (!opts.has("u")) {
+      // Like qemu-img: check the backing file opens (unless -u), and take its size when none is given.
       const backing = await openDiskFile(resolveBackingPath(backingFile, file), {
         format: backingFormat,
         readOnly: true,
