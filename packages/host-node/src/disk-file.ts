@@ -113,7 +113,10 @@ export async function openDiskFile(path: string, options: OpenDiskFileOptions = 
 export async function createDiskFile(
   path: string,
   format: string,
-  options: Omit<CreateOptions, "openBacking" | "openSibling">,
+  options: Omit<CreateOptions, "openBacking" | "openSibling"> & {
+    /** Never open the backing file (`create -u`): the size must be given, the returned image has no backing. */
+    noBacking?: boolean;
+  },
   registry: FormatRegistry = defaultRegistry,
 ): Promise<DiskImage> {
   const driver = registry.get(format);
@@ -130,10 +133,13 @@ export async function createDiskFile(
   try {
     const source = await FileByteSource.create(temp);
     try {
+      const { noBacking, ...createOptions } = options;
       const image = await driver.create(source, {
-        ...options,
+        ...createOptions,
         // Names stored in the image are relative to its final place, not the work directory.
-        openBacking: (name, fmt, relativeTo) => backing(name, fmt, relativeTo === temp ? path : relativeTo),
+        openBacking: noBacking
+          ? undefined
+          : (name, fmt, relativeTo) => backing(name, fmt, relativeTo === temp ? path : relativeTo),
         openSibling: (name, relativeTo, opts) => {
           if (opts.create && !isAbsolute(name) && dirname(resolveBackingPath(name, relativeTo)) === work) {
             created.push(basename(name));

@@ -50,7 +50,13 @@ export async function create(argv: string[], io: Io): Promise<number> {
   if (size === undefined) throw new InvalidArgumentError(`${file}: Image creation needs a size parameter`);
   let image: DiskImage;
   try {
-    image = await createDiskFile(file, driver.name, { size, backingFile, backingFormat, options });
+    image = await createDiskFile(file, driver.name, {
+      size,
+      backingFile,
+      backingFormat,
+      options,
+      noBacking: opts.has("u"),
+    });
   } catch (err) {
     // Like qemu-img, name the file in creation errors.
     if (err instanceof BackplaneError)
