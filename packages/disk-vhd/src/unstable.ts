@@ -1,2 +1,2 @@
 /** Helpers for format drivers; unstable API, meant to move into @backplane/disk. */
-export { randomUuid, readBacking, readExact, SerialQueue } from "./io.js";
+export { SerialQueue } from "./io.js";

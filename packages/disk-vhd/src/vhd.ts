@@ -39,8 +39,16 @@ import type {
   MapExtent,
   OpenOptions,
 } from "@backplane/disk";
-import { checkRange, granules, isZero, mergeExtents } from "@backplane/disk";
-import { randomUuid, readBacking, readExact, SerialQueue } from "./io.js";
+import {
+  checkRange,
+  granules,
+  isZero,
+  mergeExtents,
+  randomUuid,
+  readBacking,
+  readExact,
+} from "@backplane/disk";
+import { SerialQueue } from "./io.js";
 import {
   chsGeometry,
   DISK_TYPE_DIFFERENCING,

@@ -29,8 +29,7 @@ import {
   writeU64LE,
 } from "@backplane/core";
 import type { ByteSource, MapExtent } from "@backplane/disk";
-import { granules, isZero, mergeExtents } from "@backplane/disk";
-import { readExact } from "@backplane/disk-vhd/unstable";
+import { granules, isZero, mergeExtents, readExact } from "@backplane/disk";
 import { unzlibSync } from "fflate";
 
 export const SPARSE_MAGICNUMBER = 0x564d444b; // "KDMV"

@@ -32,8 +32,8 @@ import type {
   MapExtent,
   OpenOptions,
 } from "@backplane/disk";
-import { checkRange, mergeExtents } from "@backplane/disk";
-import { readBacking, readExact, SerialQueue } from "@backplane/disk-vhd/unstable";
+import { checkRange, mergeExtents, readBacking, readExact } from "@backplane/disk";
+import { SerialQueue } from "@backplane/disk-vhd/unstable";
 import {
   CID_NOPARENT,
   type ExtentDescription,
