@@ -303,3 +303,25 @@ describe("irqLine", () => {
     expect(() => h.irqLine(5)).toThrow(/no interrupt input 5/);
   });
 });
+
+describe.skipIf(!HAVE_TOOLCHAIN)(title("trace option"), () => {
+  it("reports each instruction's pc and disassembly before it runs", () => {
+    const lines: string[] = [];
+    const m = machine(
+      `
+      li a0, 5
+      addi a0, a0, -1
+      ebreak
+    `,
+      { trace: (pc, text) => lines.push(`${pc.toString(16)}: ${text}`) },
+    );
+    m.hart.run(4);
+    expect(lines.slice(0, 3)).toEqual([
+      "80000000: addi a0, zero, 5",
+      "80000002: addi a0, a0, -1",
+      "80000004: ebreak",
+    ]);
+    // The ebreak trapped to mtvec = 0 (unmapped); the trace shows "" for an unfetchable pc.
+    expect(lines[3]).toBe("0: ");
+  });
+});
