@@ -1,10 +1,12 @@
 /**
  * Parses the QEMU system-emulator flags `backplane run` accepts (QEMU 7.2
  * docs/system/invocation.rst): -M/-machine, -m, -smp, -nographic, -bios,
- * -kernel, -initrd, -append, -dtb, -serial, -icount. Anything else is an
- * error naming the flag.
+ * -kernel, -initrd, -append, -dtb, -serial, -icount, and the virtio flags
+ * -drive, -device, -netdev (checked in virtio.ts). Anything else is an error
+ * naming the flag.
  */
 import { InvalidArgumentError } from "@backplane/core";
+import { planVirtio, type VirtioFlag, type VirtioPlan } from "./virtio.js";
 
 export interface RunArgs {
   memoryBytes: number;
@@ -17,6 +19,8 @@ export interface RunArgs {
   /** Virtual time: 2^shift ns per instruction (QEMU's -icount shift=N); host time when undefined. */
   icountShift: number | undefined;
   help: boolean;
+  /** Drives, netdevs and virtio devices, checked and cross-referenced. */
+  virtio: VirtioPlan;
 }
 
 export const USAGE = `usage: backplane run [options]
@@ -31,6 +35,13 @@ export const USAGE = `usage: backplane run [options]
   -dtb FILE            device tree blob instead of the generated one
   -serial stdio        serial port backend (only stdio)
   -icount shift=N      deterministic time: 2^N ns per instruction
+  -drive file=F[,format=raw|qcow2|vpc|vhd|vmdk|vdi][,if=virtio|none][,id=ID]
+         [,readonly=on][,snapshot=on]   disk image (if=virtio: a virtio-blk disk)
+  -device virtio-blk-device,drive=ID[,serial=S]   disk for an if=none drive
+  -device virtio-rng-device                       entropy (/dev/hwrng)
+  -device virtio-net-device[,netdev=ID][,mac=52:54:00:12:34:56]
+  -netdev socket,id=ID,listen=[HOST]:PORT|connect=HOST:PORT
+                       link in QEMU's socket framing (to Backplane or QEMU)
 Console keys when stdin is a terminal: C-a x exit, C-a h help.
 `;
 
@@ -59,7 +70,9 @@ export function parseArgs(argv: readonly string[]): RunArgs {
     dtb: undefined,
     icountShift: undefined,
     help: false,
+    virtio: planVirtio([]),
   };
+  const virtioFlags: VirtioFlag[] = [];
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i];
     // QEMU accepts --flag as well as -flag.
@@ -119,11 +132,17 @@ export function parseArgs(argv: readonly string[]): RunArgs {
         args.icountShift = Number(m[1]);
         break;
       }
+      case "-drive":
+      case "-device":
+      case "-netdev":
+        virtioFlags.push({ flag, value: value() });
+        break;
       default:
         throw new InvalidArgumentError(
           raw.startsWith("-") ? `unknown option '${raw}'` : `unexpected argument '${raw}'`,
         );
     }
   }
+  args.virtio = planVirtio(virtioFlags);
   return args;
 }

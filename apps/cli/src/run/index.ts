@@ -12,6 +12,7 @@ import { BackplaneError, NotFoundError } from "@backplane/core";
 import { StdioCharBackend } from "@backplane/host-node";
 import { VIRT_BOARD, VirtMachine } from "@backplane/machine-riscv-virt";
 import { parseArgs, USAGE } from "./args.js";
+import { openVirtio } from "./virtio.js";
 
 /** QEMU's default firmware for -M virt on RV64 (Debian package qemu-system-data). */
 const QEMU_DEFAULT_BIOS = "/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin";
@@ -57,6 +58,7 @@ async function run(argv: string[]): Promise<number> {
     append: args.append,
   };
 
+  const virtio = await openVirtio(args.virtio);
   let machine: VirtMachine | undefined;
   let quit = false;
   const console = new StdioCharBackend({
@@ -70,6 +72,7 @@ async function run(argv: string[]): Promise<number> {
     machine = new VirtMachine({
       board: { ...VIRT_BOARD, ram: { base: VIRT_BOARD.ram.base, size: args.memoryBytes } },
       console,
+      virtio: virtio.devices,
       hostTime: args.icountShift === undefined ? ns : undefined,
       nsPerInstruction: args.icountShift === undefined ? undefined : 2 ** args.icountShift,
       wallClock: { epochNs: () => BigInt(Date.now()) * 1_000_000n },
@@ -85,5 +88,6 @@ async function run(argv: string[]): Promise<number> {
     return quit ? 0 : exit.code;
   } finally {
     console.close();
+    await virtio.close();
   }
 }

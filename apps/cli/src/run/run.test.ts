@@ -4,13 +4,14 @@
  * the SiFive test device (0 on pass, the failure code otherwise); bad flags
  * and images fail with a message and status 1.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   buildProgram,
   GCC,
+  haveTool,
   missingTools,
   PROGRAMS_DIR,
   QEMU64,
@@ -49,6 +50,47 @@ describe.skipIf(noGcc !== undefined)(
       if (missingTools(QEMU64) === undefined) {
         expect(await runQemu(elf, 64)).toEqual({ output: r.stdout, exitCode: r.status });
       }
+    });
+  },
+);
+
+const noTty = missingTools(GCC) ?? (haveTool("script") ? undefined : "script (util-linux) not installed");
+describe.skipIf(noTty !== undefined)(
+  `backplane run on a terminal${noTty ? ` (skipped: ${noTty})` : ""}`,
+  () => {
+    it("prints the key help on Ctrl-A h and quits with status 0 on Ctrl-A x", async () => {
+      const elf = buildProgram(join(import.meta.dirname, "testdata/spin.S")).elf;
+      const command = [
+        process.execPath,
+        "--conditions=source",
+        "--import",
+        "tsx",
+        MAIN,
+        "run",
+        "-bios",
+        "none",
+        "-nographic",
+        "-kernel",
+        elf,
+      ];
+      // script(1) gives the CLI a pseudo-terminal as stdin/stdout.
+      const child = spawn("script", ["-qec", command.join(" "), "/dev/null"], {
+        stdio: ["pipe", "pipe", "inherit"],
+      });
+      let out = "";
+      let helped = false;
+      child.stdout.on("data", (b: Buffer) => {
+        out += b.toString("latin1");
+        if (out.includes("spinning") && !helped) {
+          helped = true;
+          child.stdin.write("\x01h");
+        }
+        if (out.includes("exit emulator")) child.stdin.write("\x01x");
+      });
+      const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      expect(out).toContain("spinning");
+      expect(out).toContain("C-a x    exit emulator");
+      expect(status).toBe(0);
     });
   },
 );
