@@ -92,7 +92,11 @@ export function planVirtio(flags: readonly VirtioFlag[]): VirtioPlan {
       const drive = drives.get(id);
       if (!drive) throw opts.error(`no -drive with id '${id}'`);
       if (drive.interface !== "none") throw opts.error(`drive '${id}' is if=virtio; give it if=none`);
-      plan.devices.push({ model: "virtio-blk-device", drive: useDrive(opts, drive), serial: opts.get("serial") });
+      plan.devices.push({
+        model: "virtio-blk-device",
+        drive: useDrive(opts, drive),
+        serial: opts.get("serial"),
+      });
     } else if (model === "virtio-rng-device") {
       opts.only(["driver", "id"]);
       plan.devices.push({ model: "virtio-rng-device" });
@@ -146,17 +150,14 @@ export async function openVirtio(plan: VirtioPlan): Promise<OpenedVirtio> {
       links.set(netdev, link);
     }
     const devices = plan.devices.map((d): VirtioDevice => {
-      switch (d.model) {
-        case "virtio-blk-device":
-          return new VirtioBlk({ backend: disks.get(d.drive) as BlockBackend, serial: d.serial });
-        case "virtio-rng-device":
-          return new VirtioRng();
-        case "virtio-net-device":
-          return new VirtioNet({
-            backend: d.netdev ? (links.get(d.netdev) as NetBackend) : UNPLUGGED,
-            mac: d.mac,
-          });
+      if (d.model === "virtio-blk-device") {
+        return new VirtioBlk({ backend: disks.get(d.drive) as BlockBackend, serial: d.serial });
       }
+      if (d.model === "virtio-rng-device") return new VirtioRng();
+      return new VirtioNet({
+        backend: d.netdev ? (links.get(d.netdev) as NetBackend) : UNPLUGGED,
+        mac: d.mac,
+      });
     });
     return { devices, close };
   } catch (err) {
