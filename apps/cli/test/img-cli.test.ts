@@ -5,7 +5,7 @@
  * measure) judged by qemu-img. Cases needing qemu skip when it is absent.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -233,6 +233,30 @@ describe("option syntax and size printing, next to qemu-img", () => {
 });
 
 describe("convert output", () => {
+  it("a failed conversion leaves the existing target file untouched", async () => {
+    const target = join(dir, "keep.raw");
+    writeFileSync(target, "precious");
+    const r = await img("convert", "-c", "-f", "raw", "-O", "raw", raw, target);
+    expect(r).toMatchObject({
+      code: 1,
+      stderr: "backplane img: Compression not supported for this file format\n",
+    });
+    expect(readFileSync(target, "utf8")).toBe("precious");
+    expect(readdirSync(dir).filter((f) => f.startsWith(".backplane-create-"))).toEqual([]);
+    if (QEMU && hasFormat("qcow2")) {
+      // A source whose L1 table points past the end of the file fails mid-copy.
+      const bad = join(dir, "bad-l1.qcow2");
+      qemuImg("create", "-q", "-f", "qcow2", bad, "1M");
+      qemuIo("qcow2", bad, ["write -P 1 0 64k"]);
+      const bytes = new Uint8Array(readFileSync(bad));
+      const view = new DataView(bytes.buffer);
+      view.setBigUint64(Number(view.getBigUint64(40)), (1n << 63n) | 0x7000000n);
+      writeFileSync(bad, bytes);
+      expect((await img("convert", "-O", "raw", bad, target)).code).toBe(1);
+      expect(readFileSync(target, "utf8")).toBe("precious");
+    }
+  });
+
   it("-p draws progress on stderr and keeps stdout clean", async () => {
     const r = await img("convert", "-p", "-f", "raw", "-O", "raw", raw, join(dir, "p.raw"));
     expect(r.code).toBe(0);

@@ -102,23 +102,36 @@ export async function openDiskFile(path: string, options: OpenDiskFileOptions = 
   }
 }
 
+/** Options for {@link createDiskFile} and {@link prepareDiskFile}. */
+export type CreateDiskFileOptions = Omit<CreateOptions, "openBacking" | "openSibling"> & {
+  /** Never open the backing file (`create -u`): the size must be given, the image has no backing. */
+  noBacking?: boolean;
+};
+
+/** A new image whose files are not at their final names yet. */
+export interface PendingDiskFile {
+  /** The new image, open for writing. */
+  readonly image: DiskImage;
+  /** Moves the image's files to their final names, replacing existing files. */
+  place(): Promise<void>;
+  /** Closes the image and deletes its files; nothing at the final names changes. */
+  discard(): Promise<void>;
+}
+
 /**
- * Creates `path` as a new image of `format` (replacing any file there);
- * backing and sibling files resolve relative to `path`. The image (and any
- * sibling files it creates next to itself, such as a VMDK flat extent) is
- * built in a temporary directory beside `path` under its final names, and
- * moved into place only when the driver succeeded, so a failed create never
- * destroys existing files.
+ * Creates a new image of `format` for `path` without touching `path` yet:
+ * the image (and any sibling files it creates next to itself, such as a VMDK
+ * flat extent) is built in a temporary directory beside `path` under its
+ * final names; `place()` moves it into place. Backing and sibling names
+ * resolve relative to `path`. `convert` fills the image before placing it, so
+ * a failed conversion never destroys the file it would have replaced.
  */
-export async function createDiskFile(
+export async function prepareDiskFile(
   path: string,
   format: string,
-  options: Omit<CreateOptions, "openBacking" | "openSibling"> & {
-    /** Never open the backing file (`create -u`): the size must be given, the returned image has no backing. */
-    noBacking?: boolean;
-  },
+  options: CreateDiskFileOptions,
   registry: FormatRegistry = defaultRegistry,
-): Promise<DiskImage> {
+): Promise<PendingDiskFile> {
   const driver = registry.get(format);
   const dir = dirname(path);
   let work: string;
@@ -130,31 +143,60 @@ export async function createDiskFile(
   const temp = join(work, basename(path));
   const created: string[] = [];
   const backing = fileBackingOpener(path, { registry });
+  const removeWork = () => rm(work, { recursive: true, force: true });
+  let source: FileByteSource | undefined;
   try {
-    const source = await FileByteSource.create(temp);
-    try {
-      const { noBacking, ...createOptions } = options;
-      const image = await driver.create(source, {
-        ...createOptions,
-        // Names stored in the image are relative to its final place, not the work directory.
-        openBacking: noBacking
-          ? undefined
-          : (name, fmt, relativeTo) => backing(name, fmt, relativeTo === temp ? path : relativeTo),
-        openSibling: (name, relativeTo, opts) => {
-          if (opts.create && !isAbsolute(name) && dirname(resolveBackingPath(name, relativeTo)) === work) {
-            created.push(basename(name));
-          }
-          return fileSiblingOpener(name, relativeTo, opts);
-        },
-      });
-      for (const name of created) await rename(join(work, name), join(dir, name));
-      await source.rename(path);
-      return image;
-    } catch (err) {
-      await source.close();
-      throw err;
-    }
-  } finally {
-    await rm(work, { recursive: true, force: true });
+    source = await FileByteSource.create(temp);
+    const { noBacking, ...createOptions } = options;
+    const image = await driver.create(source, {
+      ...createOptions,
+      // Names stored in the image are relative to its final place, not the work directory.
+      openBacking: noBacking
+        ? undefined
+        : (name, fmt, relativeTo) => backing(name, fmt, relativeTo === temp ? path : relativeTo),
+      openSibling: (name, relativeTo, opts) => {
+        if (opts.create && !isAbsolute(name) && dirname(resolveBackingPath(name, relativeTo)) === work) {
+          created.push(basename(name));
+        }
+        return fileSiblingOpener(name, relativeTo, opts);
+      },
+    });
+    const placed = source;
+    return {
+      image,
+      async place() {
+        for (const name of created) await rename(join(work, name), join(dir, name));
+        await placed.rename(path);
+        await removeWork();
+      },
+      async discard() {
+        try {
+          await image.close();
+        } finally {
+          await removeWork();
+        }
+      },
+    };
+  } catch (err) {
+    await source?.close();
+    await removeWork();
+    throw err;
   }
+}
+
+/** Creates `path` as a new image of `format` (replacing any file there only once the driver succeeded). */
+export async function createDiskFile(
+  path: string,
+  format: string,
+  options: CreateDiskFileOptions,
+  registry: FormatRegistry = defaultRegistry,
+): Promise<DiskImage> {
+  const pending = await prepareDiskFile(path, format, options, registry);
+  try {
+    await pending.place();
+  } catch (err) {
+    await pending.discard();
+    throw err;
+  }
+  return pending.image;
 }

@@ -3,12 +3,15 @@
 export { type AptSourceFile, readAptSourceFiles } from "./apt-sources.js";
 export { readFileIfExists, userCacheDir, writeFileAtomic } from "./cache.js";
 export {
+  type CreateDiskFileOptions,
   createDiskFile,
   fileBackingOpener,
   fileResolver,
   fileSiblingOpener,
   type OpenDiskFileOptions,
   openDiskFile,
+  type PendingDiskFile,
+  prepareDiskFile,
   resolveBackingPath,
 } from "./disk-file.js";
 export { FileByteSource, type FileOpenOptions, fileError, HostIoError } from "./file.js";

@@ -1,7 +1,7 @@
 /** `img convert`, `img commit` and `img rebase`: the commands that copy data between images. */
 import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
 import { copyImage, type DiskImage, defaultRegistry, isZero, readBacking } from "@backplane/disk";
-import { createDiskFile, openDiskFile, resolveBackingPath } from "@backplane/host-node";
+import { openDiskFile, prepareDiskFile, resolveBackingPath } from "@backplane/host-node";
 import { Options, parseArgs, parseKeyValues, UsageError } from "./args.js";
 import { firstDifference, type Io, withImage } from "./common.js";
 import { parseSize } from "./size.js";
@@ -60,10 +60,13 @@ export async function convert(argv: string[], io: Io): Promise<number> {
 
   const src = await openDiskFile(srcName, { format: opts.get("f"), readOnly: true });
   return withImage(src, async () => {
-    const dst = existing
-      ? await openDiskFile(dstName, { format: outFormat, noBacking: true })
-      : await createDiskFile(dstName, driver.name, { size: src.size, options });
-    return withImage(dst, async () => {
+    // A new target is filled beside its final name and moved there only when complete,
+    // so a failed conversion never destroys the file it would have replaced.
+    const pending = existing
+      ? undefined
+      : await prepareDiskFile(dstName, driver.name, { size: src.size, options });
+    const dst = pending?.image ?? (await openDiskFile(dstName, { format: outFormat, noBacking: true }));
+    try {
       let compressChunk: number | undefined;
       if (opts.has("c")) {
         if (!dst.writeCompressed)
@@ -78,9 +81,14 @@ export async function convert(argv: string[], io: Io): Promise<number> {
         onProgress: (done, total) => bar.update(done, total),
       });
       await dst.flush();
+      await pending?.place();
       bar.end();
-      return 0;
-    });
+    } catch (err) {
+      await (pending ? pending.discard() : dst.close());
+      throw err;
+    }
+    await dst.close();
+    return 0;
   });
 }
 
