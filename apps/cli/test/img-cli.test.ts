@@ -171,6 +171,15 @@ describe("create and sizes", () => {
     },
   );
 
+  it.skipIf(!QEMU || !hasFormat("vpc"))("-f accepts a format alias (vhd for vpc)", async () => {
+    const path = join(dir, "alias.vhd");
+    expect(await img("create", "-f", "vhd", path, "1M")).toMatchObject({
+      code: 0,
+      stdout: `Formatting '${path}', fmt=vpc size=1048576\n`,
+    });
+    expect(JSON.parse(qemuImg("info", "--output=json", path).stdout).format).toBe("vpc");
+  });
+
   it.skipIf(!QEMU || !hasFormat("qcow2"))("-o and -b/-F reach the image as qemu-img reads it", async () => {
     const base = join(dir, "cb.qcow2");
     const top = join(dir, "ct.qcow2");
