@@ -144,8 +144,10 @@ export function setChosen(tree: DeviceTree, options: Pick<DeviceTreeOptions, "bo
   const chosen = tree.find("/chosen") ?? tree.root.add("chosen");
   if (options.bootargs) chosen.set("bootargs", options.bootargs);
   if (options.initrd) {
+    // One cell when the address fits, as QEMU writes them; two above 4 GiB.
+    const cell = (address: number): number | bigint => (address < 2 ** 32 ? address : BigInt(address));
     chosen
-      .set("linux,initrd-start", BigInt(options.initrd.start))
-      .set("linux,initrd-end", BigInt(options.initrd.end));
+      .set("linux,initrd-start", cell(options.initrd.start))
+      .set("linux,initrd-end", cell(options.initrd.end));
   }
 }

@@ -75,6 +75,39 @@ describe.skipIf(noQemu !== undefined)(
       }
     });
 
+    it("puts the initrd and the command line in /chosen where QEMU does", () => {
+      const dir = mkdtempSync(join(tmpdir(), "bp-dtb-"));
+      const elf = buildProgram(join(import.meta.dirname, "boot_regs.S")).elf;
+      const initrd = new Uint8Array(100_000).fill(0xa5);
+      writeFileSync(join(dir, "initrd"), initrd);
+      const qemuDtb = join(dir, "virt.dtb");
+      const flags = [
+        "-m",
+        "128M",
+        "-nographic",
+        "-bios",
+        "none",
+        "-kernel",
+        elf,
+        "-initrd",
+        join(dir, "initrd"),
+      ];
+      spawnSync(QEMU64, ["-M", `virt,dumpdtb=${qemuDtb}`, ...flags, "-append", "console=ttyS0 quiet"]);
+      const peer = parseBlob(readFileSync(qemuDtb)).find("/chosen");
+      const machine = new VirtMachine();
+      const layout = machine.boot({ kernel: readFileSync(elf), initrd, append: "console=ttyS0 quiet" });
+      const blob = machine.ram.bytes.subarray(layout.dtb.start - 0x8000_0000, layout.dtb.end);
+      const ours = parseBlob(blob).find("/chosen");
+      for (const name of ["linux,initrd-start", "linux,initrd-end", "bootargs", "stdout-path"]) {
+        expect([name, Buffer.from(ours?.get(name) ?? []).toString("hex")]).toEqual([
+          name,
+          Buffer.from(peer?.get(name) ?? []).toString("hex"),
+        ]);
+      }
+      expect(layout.initrd).toEqual({ start: 0x8400_0000, end: 0x8400_0000 + 100_000 });
+      expect(machine.ram.bytes[0x400_0000]).toBe(0xa5);
+    });
+
     it("produces a blob dtc reads with the same warnings as QEMU's", () => {
       const dir = mkdtempSync(join(tmpdir(), "bp-dtb-"));
       const qemuDtb = join(dir, "virt.dtb");
