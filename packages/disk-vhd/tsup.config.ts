@@ -1,3 +1,3 @@
 import { preset } from "@backplane/config/tsup";
 
-export default preset({ entry: { index: "src/index.ts", unstable: "src/unstable.ts" } });
+export default preset();

@@ -32,8 +32,15 @@ import type {
   MapExtent,
   OpenOptions,
 } from "@backplane/disk";
-import { checkRange, granules, isZero, mergeExtents, randomUuid, readExact } from "@backplane/disk";
-import { SerialQueue } from "@backplane/disk-vhd/unstable";
+import {
+  checkRange,
+  granules,
+  isZero,
+  mergeExtents,
+  randomUuid,
+  readExact,
+  SerialQueue,
+} from "@backplane/disk";
 
 /** VDI_IMAGE_SIGNATURE at offset 0x40 of the pre-header. */
 export const VDI_IMAGE_SIGNATURE = 0xbeda107f;

@@ -2,8 +2,6 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BackplaneError, CorruptDataError, UnsupportedError } from "@backplane/core";
-import { describe, expect, it } from "vitest";
-import { VdiImage, vdiFormat } from "../src/index.js";
 import {
   concurrentWrites,
   contentSha256,
@@ -18,7 +16,9 @@ import {
   qemuInfo,
   qemuIo,
   tempDir,
-} from "./helpers.js";
+} from "@backplane/disk-test-support";
+import { describe, expect, it } from "vitest";
+import { VdiImage, vdiFormat } from "../src/index.js";
 
 /** A typed error class, as the corrupt-input cases expect them. */
 type ErrorClass = new (message: string) => BackplaneError;

@@ -47,8 +47,8 @@ import {
   randomUuid,
   readBacking,
   readExact,
+  SerialQueue,
 } from "@backplane/disk";
-import { SerialQueue } from "./io.js";
 import {
   chsGeometry,
   DISK_TYPE_DIFFERENCING,

@@ -3,7 +3,6 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BackplaneError, CorruptDataError, UnsupportedError } from "@backplane/core";
 import type { BackingOpener } from "@backplane/disk";
-import { describe, expect, it } from "vitest";
 import {
   concurrentWrites,
   contentSha256,
@@ -18,7 +17,8 @@ import {
   qemuInfo,
   qemuIo,
   tempDir,
-} from "../../disk-vdi/test/helpers.js";
+} from "@backplane/disk-test-support";
+import { describe, expect, it } from "vitest";
 import { VhdImage, vpcFormat } from "../src/index.js";
 
 /** A typed error class, as the corrupt-input cases expect them. */

@@ -32,8 +32,7 @@ import type {
   MapExtent,
   OpenOptions,
 } from "@backplane/disk";
-import { checkRange, mergeExtents, readBacking, readExact } from "@backplane/disk";
-import { SerialQueue } from "@backplane/disk-vhd/unstable";
+import { checkRange, mergeExtents, readBacking, readExact, SerialQueue } from "@backplane/disk";
 import {
   CID_NOPARENT,
   type ExtentDescription,

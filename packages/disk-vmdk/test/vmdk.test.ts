@@ -4,8 +4,6 @@ import { fileURLToPath } from "node:url";
 import { BackplaneError, CorruptDataError, ReadOnlyError, UnsupportedError } from "@backplane/core";
 import type { BackingOpener, SiblingOpener } from "@backplane/disk";
 import { raw } from "@backplane/disk-raw";
-import { FileByteSource } from "@backplane/host-node";
-import { describe, expect, it } from "vitest";
 import {
   concurrentWrites,
   contentSha256,
@@ -20,7 +18,9 @@ import {
   qemuInfo,
   qemuIo,
   tempDir,
-} from "../../disk-vdi/test/helpers.js";
+} from "@backplane/disk-test-support";
+import { FileByteSource } from "@backplane/host-node";
+import { describe, expect, it } from "vitest";
 import { VmdkImage, vmdkFormat } from "../src/index.js";
 
 /** A typed error class, as the corrupt-input cases expect them. */

@@ -33,6 +33,7 @@ export {
   PROBE_BYTES,
   registerFormat,
 } from "./registry.js";
+export { SerialQueue } from "./serial-queue.js";
 export type {
   BackingOpener,
   ByteSource,

@@ -1,9 +1,8 @@
 /**
- * A small helper shared by the VHD, VMDK and VDI drivers (exported on the
- * `@backplane/disk-vhd/unstable` subpath until `@backplane/disk` offers it).
+ * Runs async tasks one at a time, in call order. Format drivers put writes
+ * that allocate (a new cluster, block or grain) and flushes through one, so
+ * two writes in flight never race for the same free space.
  */
-
-/** Runs async tasks one at a time in call order (writes that allocate must not interleave). */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
 

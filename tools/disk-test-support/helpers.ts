@@ -1,5 +1,5 @@
-// Test-only helpers shared by the disk-vdi, disk-vhd and disk-vmdk tests:
-// host files as ByteSources, qemu-img/qemu-io runners and a pattern generator.
+// Test-only helpers shared by the disk-format packages' tests (disk-vdi, disk-vhd,
+// disk-vmdk): host files as ByteSources, qemu-img/qemu-io runners and a pattern generator.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";

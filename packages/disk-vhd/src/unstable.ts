@@ -1,2 +1,0 @@
-/** Helpers for format drivers; unstable API, meant to move into @backplane/disk. */
-export { SerialQueue } from "./io.js";
