@@ -589,7 +589,9 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
     return priv === C.PRV_M;
   }
 
+  /** Recomputes the PMP address ranges; cached translations carry PMP checks, so they go too. */
   private updatePmpRanges(): void {
+    this.flushTlbs();
     for (let i = 0; i < PMP_ENTRIES; i++) {
       const a = (this.pmpcfg[i] >>> 3) & 3;
       const addr = this.pmpaddr[i];
@@ -1082,6 +1084,7 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
         this.satp = v;
         this.satpMode = v >> 31n === 1n ? C.SATP_SV32 : C.SATP_BARE;
         this.satpRoot = Number(v & 0x3fffffn) * 4096;
+        this.flushTlbs(); // the next fetch must go through the new translation
         return true;
       case C.CSR_MSTATUSH:
         return true;
@@ -1193,6 +1196,7 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
         this.satp = v & ((0xfn << 60n) | (0xffffn << 44n) | ((1n << 44n) - 1n));
         this.satpMode = mode;
         this.satpRoot = Number(v & ((1n << 44n) - 1n)) * 4096;
+        this.flushTlbs(); // the next fetch must go through the new translation
         return true;
       }
       case C.CSR_MSTATUS:

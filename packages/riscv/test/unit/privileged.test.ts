@@ -210,6 +210,36 @@ describe.skipIf(!HAVE_TOOLCHAIN)(title("Sv39 and supervisor mode"), () => {
   });
 });
 
+describe.skipIf(!HAVE_TOOLCHAIN)(title("satp writes"), () => {
+  it("translate the very next fetch: turning on paging for an unmapped pc faults at the next instruction", () => {
+    const m = machine(`
+      .option norvc
+      li t0, -1; csrw pmpaddr0, t0
+      li t0, 0x1f; csrw pmpcfg0, t0
+      la t0, m_trap; csrw mtvec, t0
+      la t0, s_code; csrw mepc, t0
+      li t0, 0x1800; csrc mstatus, t0
+      li t0, 0x0800; csrs mstatus, t0
+      mret
+    s_code:
+      li t0, (8 << 60) | (0x80010000 >> 12)   # empty root table: nothing is mapped
+      csrw satp, t0
+    next:
+      li a0, 1                                # must not run
+    m_trap:                                   # not delegated: M handles the S fetch fault
+      csrr a1, mcause
+      csrr a2, mtval
+      la a3, next
+    1:wfi
+      j 1b
+    `);
+    m.run(10_000);
+    expect(m.hart.getX(X.a0)).toBe(0n);
+    expect(m.hart.getX(X.a1)).toBe(12n);
+    expect(m.hart.getX(X.a2)).toBe(m.hart.getX(X.a3));
+  });
+});
+
 describe.skipIf(!HAVE_TOOLCHAIN)(title("interrupts"), () => {
   it("takes a machine timer interrupt from an IrqLine through a vectored mtvec, and wakes from WFI", () => {
     const m = machine(`
