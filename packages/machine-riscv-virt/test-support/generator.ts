@@ -3,8 +3,8 @@
  * RV64GC harts against QEMU. Each generated `.S` program holds several
  * independent cases (so one emulator launch covers many): a case loads edge
  * values into every free integer and floating-point register, runs a random
- * stream drawn from RV64I/M/A/F/D/C/Zicsr/Zba/Zbb/Zbs, traps, M/S/U switches
- * and Sv39 accesses, then dumps every x and f register, fcsr, the
+ * stream drawn from RV64I/M/A/F/D/C/Zicsr/Zifencei/Zba/Zbb/Zbs, traps, M/S/U
+ * switches, Sv39 accesses (also from M mode through MPRV), then dumps every x and f register, fcsr, the
  * guest-visible parts of mstatus, the scratch buffer and the Sv39 PTEs.
  *
  * Register conventions: sp (x2) is the stack, gp (x3) points at the scratch
@@ -396,6 +396,7 @@ export function generateProgram(options: GeneratorOptions): string {
         emit(`${rng.pick(["csrrwi", "csrrsi", "csrrci"])} ${x()}, ${csr}, ${imm}`);
       } else emit(`${rng.pick(["csrrw", "csrrs", "csrrc"])} ${x()}, ${csr}, ${x()}`);
     } else if (r < 93) for (const line of trap()) emit(line);
+    else if (r < 95) emit(rng.pick(["fence", "fence.i", "fence rw, rw", "fence r, w", "fence.tso"]));
     else emit(`${rng.pick(R_OPS)} ${x()}, ${x()}, ${x()}`);
   };
 
@@ -437,6 +438,40 @@ export function generateProgram(options: GeneratorOptions): string {
       emit("csrw satp, zero");
       emit("sfence.vma");
     }
+  };
+
+  /**
+   * M-mode loads and stores with mstatus.MPRV = 1 and MPP = S through Sv39
+   * (privileged spec 3.1.6.3). MPP is written back to S before every access:
+   * after a trap, MRET leaves MPP = U, and QEMU 7.2 keeps translating with
+   * TLB entries filled under the old MPP (it flushes only on CSR writes to
+   * mstatus), which the spec does not allow.
+   */
+  const mprvBlock = (): void => {
+    emit("la t6, sv39_root");
+    emit("srli t6, t6, 12");
+    emit("li tp, 8 << 60");
+    emit("or t6, t6, tp");
+    emit("csrw satp, t6");
+    emit("sfence.vma");
+    const mxrSum = (rng.chance(0.5) ? 1 << 19 : 0) | (rng.chance(0.5) ? 1 << 18 : 0);
+    emit("li t6, (3 << 18)");
+    emit("csrc mstatus, t6");
+    emit(`li t6, (1 << 17) | ${mxrSum}`);
+    emit("csrs mstatus, t6");
+    for (let i = rng.int(2, 6); i > 0; i--) {
+      emit("li t6, 2 << 11");
+      emit("csrc mstatus, t6");
+      emit("li t6, 1 << 11");
+      emit("csrs mstatus, t6");
+      emit(`li tp, ${hex(BigInt(VBASE + rng.int(0, SV39_PAGES - 1) * 4096 + rng.int(0, 63) * 8))}`);
+      const [op] = rng.pick(rng.chance(0.5) ? LOADS : STORES);
+      emit(`${op} ${x()}, 0(tp)`);
+    }
+    emit("li t6, 1 << 17");
+    emit("csrc mstatus, t6");
+    emit("csrw satp, zero");
+    emit("sfence.vma");
   };
 
   /** Random Sv39 leaf flags for the window pages (V, R, W, X, U, A, D). */
@@ -492,6 +527,9 @@ export function generateProgram(options: GeneratorOptions): string {
         // an S- or U-mode block with Sv39 off, or an S-mode block through Sv39
         privilegedBlock(block < 2 ? 0 : 1, block >= 4);
         remaining -= 8;
+      } else if (block < 10) {
+        mprvBlock();
+        remaining -= 6;
       } else {
         instruction(true);
         remaining -= 1;
@@ -510,7 +548,7 @@ export function generateProgram(options: GeneratorOptions): string {
   emit("csrr t6, fcsr");
   emit("PRINT fcsr, t6");
   emit("csrr t6, mstatus");
-  emit("li tp, (3 << 11) | (1 << 8) | (1 << 7) | (1 << 5) | (1 << 3) | (1 << 1) | (3 << 18)");
+  emit("li tp, (3 << 11) | (1 << 8) | (1 << 7) | (1 << 5) | (1 << 3) | (1 << 1) | (7 << 17)");
   emit("and t6, t6, tp");
   emit("PRINT mstatus, t6");
   emit("csrr t6, sscratch");
