@@ -132,9 +132,10 @@ export class Qcow2Image implements DiskImage {
   private readonly pendingFrees = new Map<number, number>();
   private l1DirtyFrom = Number.POSITIVE_INFINITY;
   private l1DirtyTo = -1;
-  /** Host offset where the next compressed stream may be appended (0: start a new cluster). */
-  private compressedTail = 0;
-  private decompressed?: { host: number; data: Uint8Array };
+  /** Host offset where the next compressed stream may be appended (0: start a new cluster), valid in `epoch`. */
+  private compressedTail = { host: 0, epoch: 0 };
+  /** The last cluster decompressed, valid in `epoch`. */
+  private decompressed?: { host: number; data: Uint8Array; epoch: number };
   private queue: Promise<unknown> = Promise.resolve();
   private dirtyBitSet = false;
   private closed = false;
@@ -406,11 +407,12 @@ export class Qcow2Image implements DiskImage {
   }
 
   private async decompress(host: number, size: number): Promise<Uint8Array> {
-    if (this.decompressed?.host === host) return this.decompressed.data;
+    const d = this.decompressed;
+    if (d?.host === host && d.epoch === this.refcounts.freeEpoch) return d.data;
     const buf = new Uint8Array(size);
     const got = await this.source.read(host, buf);
     const data = decompressCluster(this.header.compressionType, buf.subarray(0, got), this.clusterSize);
-    this.decompressed = { host, data };
+    this.decompressed = { host, data, epoch: this.refcounts.freeEpoch };
     return data;
   }
 
@@ -422,7 +424,6 @@ export class Qcow2Image implements DiskImage {
     if (this.extendedL2)
       throw new UnsupportedError("qcow2: writing images with extended L2 entries is not supported");
     this.checkRange(offset, length);
-    this.decompressed = undefined;
     if (!this.dirtyBitSet && this.header.compatibleFeatures & COMPAT_LAZY_REFCOUNTS) {
       this.header.incompatibleFeatures |= INCOMPAT_DIRTY;
       await this.writeHeader();
@@ -618,7 +619,8 @@ export class Qcow2Image implements DiskImage {
         return;
       }
       let host: number;
-      const tail = this.compressedTail;
+      // A freed tail cluster may have been reused since: only append within the same free epoch.
+      const tail = this.compressedTail.epoch === this.refcounts.freeEpoch ? this.compressedTail.host : 0;
       if (tail && (tail % cs) + packed.length <= cs) {
         host = tail;
         await this.refcounts.update(Math.floor(tail / cs), 1);
@@ -626,7 +628,8 @@ export class Qcow2Image implements DiskImage {
         host = await this.refcounts.alloc(1); // packed is smaller than a cluster
       }
       await this.source.write(host, packed);
-      this.compressedTail = (host + packed.length) % cs === 0 ? 0 : host + packed.length;
+      const end = host + packed.length;
+      this.compressedTail = { host: end % cs === 0 ? 0 : end, epoch: this.refcounts.freeEpoch };
       const w = await this.l2ForWrite(gc);
       await this.relink(w.l2, w.l2Off, w.at, () =>
         setCompressedEntry(w.l2, w.at, host, packed.length, this.clusterBits),
@@ -652,8 +655,6 @@ export class Qcow2Image implements DiskImage {
       await this.source.flush(); // barrier: tables that dropped references before the refcounts drop
       const frees = [...this.pendingFrees];
       this.pendingFrees.clear();
-      this.compressedTail = 0;
-      this.decompressed = undefined;
       for (const [c, n] of frees) {
         if ((await this.refcounts.update(c, -n)) === 0) this.l2Cache.drop(c * this.clusterSize);
       }

@@ -89,6 +89,8 @@ export class Refcounts {
   readonly cache: TableCache;
   /** No cluster below this index is free. */
   private freeHint = 0;
+  /** Counts clusters freed so far: anything remembered about a host cluster is stale once this changes. */
+  freeEpoch = 0;
 
   constructor(
     private readonly source: ByteSource,
@@ -167,7 +169,10 @@ export class Refcounts {
     }
     setRefcount(block, i, this.order, v);
     await this.cache.markDirty(blockOffset, block);
-    if (v === 0 && cluster < this.freeHint) this.freeHint = cluster;
+    if (v === 0) {
+      this.freeEpoch++;
+      if (cluster < this.freeHint) this.freeHint = cluster;
+    }
     return v;
   }
 

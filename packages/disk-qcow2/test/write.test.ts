@@ -189,6 +189,24 @@ describe.skipIf(!hasQemu)("images we write pass qemu-img check and compare", () 
     });
   }
 
+  it("compressed writes never append to a host cluster freed (and reused) since", async () => {
+    const p = next();
+    const cs = 4096;
+    const img = await createImage(p, 1 << 20, { cluster_size: String(cs) });
+    const packable = (b: number) => new Uint8Array(cs).map((_, i) => (i % 64 === 0 ? b : 0));
+    await img.createSnapshot("empty");
+    await img.writeCompressed(0, packable(1)); // opens a host cluster for packing compressed data
+    await img.applySnapshot("empty"); // frees it outright
+    const model = new Uint8Array(1 << 20);
+    await img.write(8 * cs, new Uint8Array(cs).fill(3)); // reuses it for plain data
+    model.fill(3, 8 * cs, 9 * cs);
+    await img.writeCompressed(16 * cs, packable(4));
+    model.set(packable(4), 16 * cs);
+    await img.close();
+    expectClean(p);
+    expectContent(p, model);
+  });
+
   it("resize: grow (new space reads zero, even in a cluster cut by a shrink; L1 grows) and shrink", async () => {
     const p = next();
     const img = await createImage(p, 1 << 20, { cluster_size: "4096" });
