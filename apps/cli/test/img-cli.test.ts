@@ -241,6 +241,17 @@ describe("option syntax and size printing, next to qemu-img", () => {
   });
 });
 
+describe("map of an empty image", () => {
+  it("prints one empty extent, like qemu-img", async () => {
+    const path = join(dir, "empty.raw");
+    writeFileSync(path, new Uint8Array(0));
+    const expected =
+      '[{ "start": 0, "length": 0, "depth": 0, "present": false, "zero": false, "data": false}]\n';
+    expect(await img("map", "-f", "raw", "--output=json", path)).toMatchObject({ code: 0, stdout: expected });
+    if (QEMU) expect(qemuImg("map", "-f", "raw", "--output=json", path).stdout).toBe(expected);
+  });
+});
+
 describe("convert output", () => {
   it("a failed conversion leaves the existing target file untouched", async () => {
     const target = join(dir, "keep.raw");

@@ -71,7 +71,10 @@ export async function map(argv: string[], io: Io): Promise<number> {
     const start = opts.has("start-offset") ? parseSize(opts.get("start-offset") ?? "") : 0;
     const max = opts.has("max-length") ? parseSize(opts.get("max-length") ?? "") : image.size;
     const length = Math.max(0, Math.min(image.size - start, max));
-    const extents = await chainBlockStatus(image, start, length);
+    const found = await chainBlockStatus(image, start, length);
+    // qemu-img prints one empty extent for an empty range.
+    const extents =
+      found.length > 0 ? found : [{ start, length: 0, depth: 0, present: false, zero: false, data: false }];
     const files = chainImages(image).map((i) => i.source.name);
     io.out(output === "json" ? jsonMap(extents) : humanMap(extents, (d) => files[d] ?? ""));
     return 0;
