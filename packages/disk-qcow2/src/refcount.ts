@@ -301,6 +301,7 @@ export class Refcounts {
     this.table = table;
     this.cache.clear();
     this.freeHint = 0;
+    this.freeEpoch++;
   }
 
   /** Called with the previous table's location after the table was moved, so the image can free it. */
