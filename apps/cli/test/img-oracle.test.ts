@@ -71,6 +71,11 @@ describe.skipIf(!QEMU).each(FORMATS.filter(hasFormat))("%s judged by qemu", (for
     delete b["actual-size"];
     expect(a).toEqual(b);
 
+    const theirCheck = qemuImg("check", "-f", format, "--output=json", path);
+    const ourCheck = await img("check", "-f", format, "--output=json", path);
+    expect(ourCheck.code).toBe(theirCheck.code);
+    if (theirCheck.code === 0) expect(JSON.parse(ourCheck.stdout)).toEqual(JSON.parse(theirCheck.stdout));
+
     const human = (text: string) => text.replace(/^disk size: .*$/m, "");
     expect(human((await img("info", "-f", format, path)).stdout)).toBe(
       human(qemuImg("info", "-f", format, path).stdout),
