@@ -103,6 +103,11 @@ describe.skipIf(!QEMU).each(FORMATS.filter(hasFormat))("%s judged by qemu", (for
     expect(virtualSize(path, format)).toBe(model.length);
     const check = qemuImg("check", "-f", format, path);
     expect(check.code, check.stdout + check.stderr).toBe(UNCHECKABLE.has(format) ? 63 : 0);
+    if (format !== "raw") {
+      expect(JSON.parse((await img("map", "-f", format, "--output=json", path)).stdout)).toEqual(
+        JSON.parse(qemuImg("map", "-f", format, "--output=json", path).stdout),
+      );
+    }
     const expected = join(dir, `ww-${seed}.expected.raw`);
     writeFileSync(expected, model);
     const cmp = qemuImg("compare", "-f", format, "-F", "raw", path, expected);
