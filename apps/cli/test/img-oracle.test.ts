@@ -2,9 +2,12 @@
  * qemu-img and qemu-io judge `backplane img` and the format drivers, for every
  * registered format (drivers plug in by name):
  * - qemu writes, we read: our raw read-out is byte-identical to
- *   `qemu-img convert -O raw`; our info and map JSON agree with qemu's;
- * - we write, qemu judges: `qemu-img check` passes and `qemu-img compare`
- *   finds our image equal to the expected contents;
+ *   `qemu-img convert -O raw`; our info, map and check output (JSON and human)
+ *   agree with qemu's;
+ * - we write, qemu judges: `qemu-img check` passes, `qemu-img compare` finds
+ *   our image equal to the expected contents, qemu's map equals ours;
+ * - offsets beyond 4 GiB, and our convert into each format (with subformat
+ *   options) judged by qemu-img compare/check;
  * - the same seeded random write / write-zeroes / discard sequence applied by
  *   us and by qemu-io to copies of one image gives equal images.
  * BACKPLANE_LONG=1 runs longer sequences with more seeds.
