@@ -429,6 +429,31 @@ describe.skipIf(!QEMU || !hasFormat("qcow2"))("chain commands judged by qemu-img
     expect(qemuImg("check", leaky).code).toBe(0);
   });
 
+  it.each([
+    ["--size", "1G"],
+    ["--size", "123456789"],
+    ["-o", "cluster_size=4096", "--size", "1G"],
+    ["@IMAGE"],
+  ])("measure -O qcow2 %j agrees with qemu-img", async (...args) => {
+    const image = join(dir, "measure-src.qcow2");
+    qemuImg("create", "-q", "-f", "qcow2", image, "4M");
+    qemuIo("qcow2", image, ["write -P 1 0 1M", "write -P 2 3M 5k"]);
+    const argv = [
+      "measure",
+      "--output=json",
+      "-O",
+      "qcow2",
+      ...args.map((a) => (a === "@IMAGE" ? image : a)),
+    ];
+    const ours = await img(...argv);
+    expect(ours.code, ours.stderr).toBe(0);
+    const pick = (t: string) => {
+      const { required, "fully-allocated": full } = JSON.parse(t);
+      return { required, full };
+    };
+    expect(pick(ours.stdout)).toEqual(pick(qemuImg(...argv).stdout));
+  });
+
   it("measure agrees with qemu-img for raw output", async () => {
     const ours = await img("measure", "--output=json", "-O", "raw", "--size", "1G");
     expect(JSON.parse(ours.stdout)).toEqual(

@@ -172,6 +172,8 @@ export interface DiskImage extends BlockBackend {
 export interface MeasureInput {
   /** Virtual size in bytes. */
   size: number;
+  /** Format of the source image, when measuring one (qemu reports `bitmaps` only for sources that can hold them). */
+  sourceFormat?: string;
   /** Ranges of the source that hold data (omitted: measuring an empty image of `size`). */
   extents?: readonly MapExtent[];
   /** Format-specific `-o` options. */

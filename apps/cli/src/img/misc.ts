@@ -138,7 +138,7 @@ export async function measure(argv: string[], io: Io): Promise<number> {
     const image = await openDiskFile(opts.operands[0], { format: opts.get("f"), readOnly: true });
     result = await withImage(image, async () => {
       const extents = (await chainBlockStatus(image, 0, image.size)).filter((e) => e.data);
-      return measureFn({ size: image.size, extents, options });
+      return measureFn({ size: image.size, extents, options, sourceFormat: image.format });
     });
   }
   if (output === "json") io.out(json(result));
