@@ -303,11 +303,7 @@ describe.skipIf(!QEMU || !hasFormat("qcow2"))("chain commands judged by qemu-img
     const other = join(dir, "rebase-new.qcow2");
     qemuImg("create", "-q", "-f", "qcow2", other, "4M");
     qemuIo("qcow2", other, ["write -P 0x55 0 256k"]);
-    const safe = await img("rebase", "-b", "rebase-new.qcow2", "-F", "qcow2", top);
-    if (safe.code !== 0) {
-      expect(safe.stderr).toMatch(/cannot store a backing file/);
-      return;
-    }
+    expect(await img("rebase", "-b", "rebase-new.qcow2", "-F", "qcow2", top)).toMatchObject({ code: 0 });
     expect(JSON.parse(qemuImg("info", "--output=json", top).stdout)["backing-filename"]).toBe(
       "rebase-new.qcow2",
     );
@@ -352,11 +348,7 @@ describe.skipIf(!QEMU || !hasFormat("qcow2"))("chain commands judged by qemu-img
     const path = join(dir, "snap.qcow2");
     qemuImg("create", "-q", "-f", "qcow2", path, "1M");
     qemuIo("qcow2", path, ["write -P 0x66 0 64k"]);
-    const made = await img("snapshot", "-c", "ours", path);
-    if (made.code !== 0) {
-      expect(made.stderr).toMatch(/no internal snapshots/);
-      return;
-    }
+    expect(await img("snapshot", "-c", "ours", path)).toMatchObject({ code: 0 });
     expect(qemuImg("snapshot", "-c", "theirs", path).code).toBe(0);
     expect(qemuImg("snapshot", "-l", path).stdout).toMatch(/ours/);
     const listed = await img("snapshot", "-l", path);
