@@ -70,5 +70,5 @@ describe.skipIf(skip !== undefined)(`Backplane vs QEMU${skip ? ` (skipped: ${ski
         throw new Error(`seed ${seed} (${program.elf}) diverges from QEMU`, { cause: e });
       }
     }
-  }, 600_000);
+  }, Math.max(600_000, plan.programs * 10_000));
 });
