@@ -355,6 +355,8 @@ describe.skipIf(!QEMU || !hasFormat("qcow2"))("chain commands judged by qemu-img
     expect(listed.stdout).toMatch(/\bours\b[\s\S]*\btheirs\b/);
     qemuIo("qcow2", path, ["write -P 0x77 0 64k"]);
     expect(await img("snapshot", "-a", "ours", path)).toMatchObject({ code: 0 });
+    expect(await img("snapshot", "-d", "theirs", path)).toMatchObject({ code: 0 });
+    expect(qemuImg("snapshot", "-l", path).stdout).not.toMatch(/theirs/);
     expect(qemuImg("check", path).code).toBe(0);
     const expected = join(dir, "snap.expected.raw");
     writeFileSync(expected, new Uint8Array(1 << 20).fill(0x66, 0, 65536));
