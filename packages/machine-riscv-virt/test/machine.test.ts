@@ -108,6 +108,22 @@ describe.skipIf(noQemu !== undefined)(
       expect(machine.ram.bytes[0x400_0000]).toBe(0xa5);
     });
 
+    it("boots with a supplied DTB (-dtb), adding the command line to its /chosen", () => {
+      const dir = mkdtempSync(join(tmpdir(), "bp-dtb-"));
+      const qemuDtb = join(dir, "virt.dtb");
+      spawnSync(QEMU64, ["-M", `virt,dumpdtb=${qemuDtb}`, "-m", "128M", "-nographic", "-bios", "none"]);
+      const machine = new VirtMachine();
+      const elf = buildProgram(join(import.meta.dirname, "boot_regs.S")).elf;
+      const layout = machine.boot({
+        kernel: readFileSync(elf),
+        dtb: readFileSync(qemuDtb),
+        append: "root=/dev/vda",
+      });
+      const tree = parseBlob(machine.ram.bytes.subarray(layout.dtb.start - 0x8000_0000, layout.dtb.end));
+      expect(tree.find("/soc/pci@30000000")).toBeDefined(); // only QEMU's tree has PCIe
+      expect(tree.find("/chosen")?.getString("bootargs")).toBe("root=/dev/vda");
+    });
+
     it("produces a blob dtc reads with the same warnings as QEMU's", () => {
       const dir = mkdtempSync(join(tmpdir(), "bp-dtb-"));
       const qemuDtb = join(dir, "virt.dtb");
