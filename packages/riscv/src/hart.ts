@@ -1595,7 +1595,11 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
       // SC fails without touching memory.
       const ok = this.resValid && this.resLo === lo && this.resHi === hi;
       this.resValid = false;
-      if (ok && !this.store(lo, hi, size, this.xl[rs2], this.xh[rs2])) return false;
+      if (ok) {
+        const o = this.hostOffset(this.wtlb, lo, hi);
+        if (o >= 0) this.writeHost(lo, o, size, this.xl[rs2], this.xh[rs2]);
+        else if (!this.store(lo, hi, size, this.xl[rs2], this.xh[rs2])) return false;
+      }
       this.xl[rd] = ok ? 0 : 1;
       this.xh[rd] = 0;
       return true;
@@ -1613,34 +1617,42 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
       this.setLoaded(isD ? Op.LD : Op.LW, rd, this.vLo, this.vHi);
       return true;
     }
-    // AMOs: translate as a store (faults are store/AMO faults), then read-modify-write.
-    const pa = this.translate(lo, hi, STORE);
-    if (pa < 0) return false;
-    if (!this.storeAllowed(pa, size, lo, hi)) return false;
-    if (!this.pmpAllows(pa, size, LOAD, this.dpriv)) {
-      this.raise(C.CAUSE_STORE_ACCESS, lo, hi);
-      return false;
+    // AMOs: through the store TLB when it maps the page, else translate as a
+    // store (faults are store/AMO faults) and read-modify-write physically.
+    const o = this.hostOffset(this.wtlb, lo, hi);
+    let pa = -1;
+    let oldLo: number;
+    let oldHi: number;
+    if (o >= 0) {
+      const view = this.wtlb.view[(lo >>> 12) & TLB_MASK];
+      oldLo = view.getInt32(o, true);
+      oldHi = isD ? view.getInt32(o + 4, true) : oldLo >> 31;
+    } else {
+      pa = this.translate(lo, hi, STORE);
+      if (pa < 0) return false;
+      if (!this.storeAllowed(pa, size, lo, hi)) return false;
+      if (!this.pmpAllows(pa, size, LOAD, this.dpriv)) {
+        this.raise(C.CAUSE_STORE_ACCESS, lo, hi);
+        return false;
+      }
+      if (!this.physLoad(pa, size, lo, hi, false)) return false;
+      oldLo = this.vLo;
+      oldHi = isD ? this.vHi : this.vLo >> 31;
     }
-    if (!this.physLoad(pa, size, lo, hi, false)) return false;
-    const oldLo = this.vLo;
-    const oldHi = isD ? this.vHi : this.vLo >> 31;
     const bLo = this.xl[rs2];
     const bHi = isD ? this.xh[rs2] : bLo >> 31;
     let nLo = bLo;
     let nHi = bHi;
-    const a = b64(oldLo, oldHi);
-    const b = b64(bLo, bHi);
-    const au = u64(oldLo, oldHi);
-    const bu = u64(bLo, bHi);
+    const less = oldHi < bHi || (oldHi === bHi && oldLo >>> 0 < bLo >>> 0);
+    const lessU = oldHi >>> 0 < bHi >>> 0 || (oldHi === bHi && oldLo >>> 0 < bLo >>> 0);
+    const equal = oldHi === bHi && oldLo === bLo;
     switch (base) {
       case Op.AMOSWAP_W:
         break;
-      case Op.AMOADD_W: {
-        const sum = a + b;
-        nLo = loOf(sum);
-        nHi = hiOf(sum);
+      case Op.AMOADD_W:
+        nLo = (oldLo + bLo) | 0;
+        nHi = (oldHi + bHi + (nLo >>> 0 < oldLo >>> 0 ? 1 : 0)) | 0;
         break;
-      }
       case Op.AMOXOR_W:
         nLo = oldLo ^ bLo;
         nHi = oldHi ^ bHi;
@@ -1654,22 +1666,40 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
         nHi = oldHi | bHi;
         break;
       case Op.AMOMIN_W:
-        if (a < b) [nLo, nHi] = [oldLo, oldHi];
+        if (less) [nLo, nHi] = [oldLo, oldHi];
         break;
       case Op.AMOMAX_W:
-        if (a > b) [nLo, nHi] = [oldLo, oldHi];
+        if (!less && !equal) [nLo, nHi] = [oldLo, oldHi];
         break;
       case Op.AMOMINU_W:
-        if (au < bu) [nLo, nHi] = [oldLo, oldHi];
+        if (lessU) [nLo, nHi] = [oldLo, oldHi];
         break;
       case Op.AMOMAXU_W:
-        if (au > bu) [nLo, nHi] = [oldLo, oldHi];
+        if (!lessU && !equal) [nLo, nHi] = [oldLo, oldHi];
         break;
     }
-    this.physStore(pa, size, nLo, nHi, lo, hi, false);
+    if (o >= 0) this.writeHost(lo, o, size, nLo, nHi);
+    else this.physStore(pa, size, nLo, nHi, lo, hi, false);
     this.xl[rd] = oldLo;
     this.xh[rd] = oldHi;
     return true;
+  }
+
+  /** Host offset of the aligned access at (lo, hi) when `tlb` maps its page, else -1. */
+  private hostOffset(tlb: Tlb, lo: number, hi: number): number {
+    const vpn = lo >>> 12;
+    const t = vpn & TLB_MASK;
+    return tlb.tagLo[t] === vpn && tlb.tagHi[t] === hi ? tlb.off[t] + (lo & 0xfff) : -1;
+  }
+
+  /** Writes an aligned 4- or 8-byte value at host offset `o` through the store-TLB entry of the page of `lo`. */
+  private writeHost(lo: number, o: number, size: number, vlo: number, vhi: number): void {
+    const t = (lo >>> 12) & TLB_MASK;
+    const view = this.wtlb.view[t];
+    view.setInt32(o, vlo, true);
+    if (size === 8) view.setInt32(o + 4, vhi, true);
+    const dirty = (this.wtlb.block[t] as Ram).dirty;
+    if (dirty !== null) dirty[o >>> 12] = 1;
   }
 
   // ---------------------------------------------------------- floating point
