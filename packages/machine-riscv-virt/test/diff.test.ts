@@ -59,16 +59,20 @@ describe.skipIf(skip !== undefined)(`Backplane vs QEMU${skip ? ` (skipped: ${ski
   }
 
   const plan = diffPlan();
-  it(`generated programs, seeds ${plan.firstSeed}..${plan.firstSeed + plan.programs - 1}`, async () => {
-    for (let seed = plan.firstSeed; seed < plan.firstSeed + plan.programs; seed++) {
-      const program = buildGenerated(seed);
-      const peer = await runQemu(program.elf, 64);
-      const ours = runBackplane(program.elf);
-      try {
-        expectSameRun(ours, peer);
-      } catch (e) {
-        throw new Error(`seed ${seed} (${program.elf}) diverges from QEMU`, { cause: e });
+  it(
+    `generated programs, seeds ${plan.firstSeed}..${plan.firstSeed + plan.programs - 1}`,
+    async () => {
+      for (let seed = plan.firstSeed; seed < plan.firstSeed + plan.programs; seed++) {
+        const program = buildGenerated(seed);
+        const peer = await runQemu(program.elf, 64);
+        const ours = runBackplane(program.elf);
+        try {
+          expectSameRun(ours, peer);
+        } catch (e) {
+          throw new Error(`seed ${seed} (${program.elf}) diverges from QEMU`, { cause: e });
+        }
       }
-    }
-  }, Math.max(600_000, plan.programs * 10_000));
+    },
+    Math.max(600_000, plan.programs * 10_000),
+  );
 });
