@@ -50,11 +50,7 @@ export async function fullInfo(image: DiskImage): Promise<ImageInfo> {
 }
 
 /** Copies `obj` with `first` keys first (in that order), then unknown keys, then `last`. */
-function ordered(
-  obj: object,
-  first: readonly string[],
-  last: readonly string[],
-): Record<string, unknown> {
+function ordered(obj: object, first: readonly string[], last: readonly string[]): Record<string, unknown> {
   const src = obj as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const k of first) if (src[k] !== undefined) out[k] = src[k];
