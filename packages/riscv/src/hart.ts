@@ -16,15 +16,18 @@
  * registers are pairs of int32 (low words in `xl`, high words in `xh`); only
  * 64-bit multiply-high and divide use BigInt. Anything that may change
  * interrupt state, privilege or translation leaves the inner loop so `run`
- * can re-check interrupts. A block translator would replace `execute` and
- * reuse the decoded pages, the TLBs and the slow paths unchanged.
+ * can re-check interrupts. The inner loop lives in interp.ts; a block
+ * translator would replace it and reuse the decoded pages, the TLBs and the
+ * slow paths here unchanged.
  *
  * Behaviour chosen to match QEMU 7.2 (the reference peer): misaligned
- * ordinary loads and stores are performed (never trap), misaligned LR and
+ * ordinary loads and stores are performed (never trap); misaligned LR and
  * AMOs raise load-address-misaligned (QEMU 7.2's choice; the spec says 6 for
- * AMOs), an SC without a matching reservation fails before any check; A/D bits are set by hardware; mtval gets the faulting address, the
- * instruction bits for illegal instructions and 0 for EBREAK;
- * mvendorid = marchid = mimpid = 0.
+ * AMOs); an SC without a matching reservation fails before any check; A/D
+ * bits are set by hardware; mtval gets the faulting address, the
+ * instruction bits for illegal instructions and 0 for EBREAK; mstatus.MPP
+ * keeps the reserved value 2 (acting as U). mvendorid = marchid = mimpid = 0
+ * (QEMU 7.2.22 reports 0x70216 in marchid/mimpid).
  *
  * Deviation: the pc is kept as a JavaScript number, exact for every
  * canonical Sv39/Sv48 address and every physical address below 2^53; a
