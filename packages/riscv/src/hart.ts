@@ -190,9 +190,18 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
   private resValid = false;
 
   // Translation and decode caches
-  private readonly itlb: Tlb;
-  protected readonly rtlb: Tlb;
-  protected readonly wtlb: Tlb;
+  /**
+   * One TLB set per privilege level (index 0 U, 1 S, 3 M), since entries
+   * carry that level's permission checks: a privilege change selects another
+   * set instead of flushing. The fetch set follows the privilege level, the
+   * load/store sets the data privilege (MPRV applied).
+   */
+  private readonly itlbs: Tlb[];
+  private readonly rtlbs: Tlb[];
+  private readonly wtlbs: Tlb[];
+  private itlb: Tlb;
+  protected rtlb: Tlb;
+  protected wtlb: Tlb;
   private readonly codePages = new Map<number, Int32Array>();
   /** Host bytes of the current code page and their offset. */
   private codeView: DataView;
@@ -213,9 +222,13 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
     this.traceFn = options.trace;
     this.timeSource = options.time ?? (() => BigInt(this.instret));
     const placeholder = { view: new DataView(new ArrayBuffer(8)) } as MemoryBlock;
-    this.itlb = new Tlb(placeholder);
-    this.rtlb = new Tlb(placeholder);
-    this.wtlb = new Tlb(placeholder);
+    const sets = (): Tlb[] => [0, 1, 2, 3].map(() => new Tlb(placeholder));
+    this.itlbs = sets();
+    this.rtlbs = sets();
+    this.wtlbs = sets();
+    this.itlb = this.itlbs[C.PRV_M];
+    this.rtlb = this.rtlbs[C.PRV_M];
+    this.wtlb = this.wtlbs[C.PRV_M];
     this.codeView = placeholder.view;
     this.pc = BigInt(options.resetPc ?? 0x1000);
   }
@@ -427,17 +440,31 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
     return field === 2 ? C.PRV_U : field;
   }
 
+  /** Recomputes the data privilege and selects the TLB sets of the current levels. */
   private privilegeChanged(): void {
     const ms = this.mstatus;
     this.dpriv =
       this.privLevel === C.PRV_M && (ms & C.MSTATUS_MPRV) !== 0 ? this.mppPrivilege() : this.privLevel;
-    this.flushTlbs();
+    const itlb = this.itlbs[this.privLevel];
+    if (itlb !== this.itlb) {
+      this.itlb = itlb;
+      this.codeBase = Number.NaN;
+    }
+    this.rtlb = this.rtlbs[this.dpriv];
+    this.wtlb = this.wtlbs[this.dpriv];
   }
 
   private flushTlbs(): void {
-    this.itlb.flush();
-    this.rtlb.flush();
-    this.wtlb.flush();
+    for (let i = 0; i < 4; i++) {
+      this.itlbs[i].flush();
+      this.rtlbs[i].flush();
+      this.wtlbs[i].flush();
+    }
+    this.codeBase = Number.NaN;
+  }
+
+  private flushFetchTlbs(): void {
+    for (const tlb of this.itlbs) tlb.flush();
     this.codeBase = Number.NaN;
   }
 
@@ -567,10 +594,7 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
     if (dirty !== null) dirty[off >>> 12] = 1;
     if (this.codePages.size !== 0) {
       const ppn = Math.floor(pa / 4096);
-      if (this.codePages.delete(ppn)) {
-        this.itlb.flush();
-        this.codeBase = Number.NaN;
-      }
+      if (this.codePages.delete(ppn)) this.flushFetchTlbs();
     }
   }
 
@@ -832,12 +856,11 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
       if (this.codePages.size >= MAX_CODE_PAGES) {
         // Bound the cache (16 KiB per page): start over rather than track usage.
         this.codePages.clear();
-        this.itlb.flush();
+        for (const tlb of this.itlbs) tlb.flush();
       }
       page = new Int32Array(4096);
       this.codePages.set(ppn, page);
-      const w = this.wtlb;
-      for (let t = 0; t < TLB_SIZE; t++) if (w.ppn[t] === ppn) w.tagLo[t] = -1;
+      for (const w of this.wtlbs) for (let t = 0; t < TLB_SIZE; t++) if (w.ppn[t] === ppn) w.tagLo[t] = -1;
     }
     return page;
   }
@@ -1283,8 +1306,10 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
 
   private writeMstatus(value: number): void {
     // MPP = 2 (there is no H mode) is kept as written, as QEMU 7.2 does; see mppPrivilege.
-    const next = (this.mstatus & ~C.MSTATUS_WRITABLE) | (value & C.MSTATUS_WRITABLE);
-    this.mstatus = next >>> 0;
+    const next = ((this.mstatus & ~C.MSTATUS_WRITABLE) | (value & C.MSTATUS_WRITABLE)) >>> 0;
+    // SUM and MXR are baked into cached translations; MPRV/MPP only select a TLB set.
+    if (((this.mstatus ^ next) & (C.MSTATUS_SUM | C.MSTATUS_MXR)) !== 0) this.flushTlbs();
+    this.mstatus = next;
     this.privilegeChanged();
   }
 

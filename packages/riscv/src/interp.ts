@@ -273,8 +273,8 @@ export abstract class Interpreter {
   protected vLo = 0;
   protected vHi = 0;
   protected abstract readonly rv32: boolean;
-  protected abstract readonly rtlb: Tlb;
-  protected abstract readonly wtlb: Tlb;
+  protected abstract rtlb: Tlb;
+  protected abstract wtlb: Tlb;
 
   /** Makes the page holding `pc` the current code page; false after raising a fetch fault. */
   protected abstract fetchPage(pc: number): boolean;
