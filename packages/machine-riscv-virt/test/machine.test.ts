@@ -22,10 +22,12 @@ import {
 import { buildProgram, GCC, missingTools, QEMU64 } from "../test-support/index.js";
 
 const MiB = 1024 * 1024;
-/** A minimal custom board: RAM, the CLINT and the test device only. */
+/** A minimal custom board: RAM, the CLINT, the UART and the test device only. */
 const WIRED: Board = {
   ...VIRT_BOARD,
-  devices: VIRT_BOARD.devices.filter((d) => d.kind === "clint" || d.kind === "syscon"),
+  devices: VIRT_BOARD.devices.filter(
+    (d) => d.kind === "clint" || d.kind === "uart16550" || d.kind === "syscon",
+  ),
 };
 
 function nodes(root: FdtNode, path = ""): Map<string, FdtNode> {

@@ -103,9 +103,17 @@ bp_fail:
   la a0, bp_fail_str
   call bp_print_kv
   mv a0, a1
-/* bp_exit(a0 = code): 0 passes, anything else fails with that code. */
+/*
+ * bp_exit(a0 = code): 0 passes, anything else fails with that code. Waits for
+ * LSR.TEMT (bit 6) first: QEMU drops a byte still in its transmitter when the
+ * test device ends the run while the host is slow to read the console.
+ */
   .globl bp_exit
 bp_exit:
+  li t0, UART0
+3:lbu t1, 5(t0)
+  andi t1, t1, 0x40
+  beqz t1, 3b
   li t0, TEST_DEV
   li t1, 0x5555
   beqz a0, 1f
