@@ -10,6 +10,8 @@ import { planVirtio, type VirtioFlag, type VirtioPlan } from "./virtio.js";
 
 export interface RunArgs {
   memoryBytes: number;
+  /** True when -m was given (the default guest then keeps it). */
+  memoryGiven: boolean;
   /** "none", a firmware path, or undefined for the default firmware. */
   bios: string | undefined;
   kernel: string | undefined;
@@ -29,7 +31,7 @@ export const USAGE = `usage: backplane run [options]
   -smp 1               number of harts (only 1)
   -nographic           serial console on stdio (the only display)
   -bios none|FILE      firmware run first at 0x80000000 (default: QEMU's OpenSBI, if installed)
-  -kernel FILE         ELF, Linux Image or raw binary
+  -kernel FILE         ELF, Linux Image or raw binary (none and no -bios: the Debian guest)
   -initrd FILE         initial ramdisk
   -append CMDLINE      kernel command line
   -dtb FILE            device tree blob instead of the generated one
@@ -63,6 +65,7 @@ export function parseSize(text: string): number {
 export function parseArgs(argv: readonly string[]): RunArgs {
   const args: RunArgs = {
     memoryBytes: 128 * MiB,
+    memoryGiven: false,
     bios: undefined,
     kernel: undefined,
     initrd: undefined,
@@ -95,6 +98,7 @@ export function parseArgs(argv: readonly string[]): RunArgs {
       }
       case "-m":
         args.memoryBytes = parseSize(value().replace(/^size=/, ""));
+        args.memoryGiven = true;
         break;
       case "-smp": {
         const v = value();

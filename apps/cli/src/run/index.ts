@@ -4,6 +4,11 @@
  * follows the SiFive test device like QEMU's: 0x5555 exits 0,
  * (code << 16) | 0x3333 exits with `code`.
  *
+ * With neither -kernel nor -bios it boots the default guest: Debian's riscv64
+ * kernel, OpenSBI 1.6 and a BusyBox initramfs from `backplane guest fetch`
+ * (fetched on first use, then cached), with 256 MiB of RAM unless -m says
+ * otherwise.
+ *
  * Deviation: without -bios, QEMU's own OpenSBI build is used only when
  * installed at /usr/share/qemu; there is no monitor (Ctrl-A c).
  */
@@ -11,8 +16,34 @@ import { existsSync, readFileSync } from "node:fs";
 import { BackplaneError, NotFoundError } from "@backplane/core";
 import { StdioCharBackend } from "@backplane/host-node";
 import { VIRT_BOARD, VirtMachine } from "@backplane/machine-riscv-virt";
-import { parseArgs, USAGE } from "./args.js";
+import { ensureDebianGuest } from "../guest/debian.js";
+import { progressReporter } from "../guest/progress.js";
+import { parseArgs, type RunArgs, USAGE } from "./args.js";
 import { openVirtio } from "./virtio.js";
+
+/** The kernel command line of the default guest, as QEMU's reference run uses it. */
+const DEFAULT_GUEST_APPEND = "console=ttyS0 earlycon=sbi";
+const DEFAULT_GUEST_MEMORY = 256 * 1024 * 1024;
+
+/** Fills -bios/-kernel/-initrd/-append from the cached Debian guest (fetching it first if needed). */
+async function useDefaultGuest(args: RunArgs): Promise<void> {
+  const progress = progressReporter();
+  try {
+    const guest = await ensureDebianGuest({
+      onProgress: progress.onProgress,
+      onStatus: (s) => progress.line(`fetching ${s}`),
+    });
+    progress.close();
+    args.bios = guest.firmware.jump;
+    args.kernel = guest.kernel;
+    args.initrd = guest.initrd;
+    args.append ??= DEFAULT_GUEST_APPEND;
+    if (!args.memoryGiven) args.memoryBytes = DEFAULT_GUEST_MEMORY;
+  } catch (err) {
+    progress.close();
+    throw err;
+  }
+}
 
 /** QEMU's default firmware for -M virt on RV64 (Debian package qemu-system-data). */
 const QEMU_DEFAULT_BIOS = "/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin";
@@ -43,6 +74,7 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (args.kernel === undefined && args.bios === undefined) await useDefaultGuest(args);
   let biosPath = args.bios;
   if (biosPath === undefined) {
     if (!existsSync(QEMU_DEFAULT_BIOS)) {
