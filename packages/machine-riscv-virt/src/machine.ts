@@ -10,7 +10,7 @@
  */
 
 import { Aclint } from "@backplane/aclint";
-import type { CharBackend, IrqLine, WallClock } from "@backplane/core";
+import type { CharBackend, IrqLine, TimerHandle, WallClock } from "@backplane/core";
 import { InvalidArgumentError, NO_IRQ, UnsupportedError } from "@backplane/core";
 import { type DeviceTree, parseBlob, toBlob } from "@backplane/fdt";
 import { GoldfishRtc } from "@backplane/goldfish-rtc";
@@ -82,6 +82,10 @@ export interface ExitStatus {
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
+const CSR_MENVCFG = 0x30a;
+const CSR_STIMECMP = 0x14d;
+/** menvcfg.STCE: Sstc's stimecmp is enabled. */
+const MENVCFG_STCE = 1n << 63n;
 
 /** A console with nobody at the other end. */
 const DISCONNECTED: CharBackend = { write() {}, read: () => 0, onReadable: () => () => {} };
@@ -185,8 +189,35 @@ export class VirtMachine {
       irq,
       onInterrupt: () => this.loop.wake(),
     });
+    // Sstc 1.0: the hart raises STIP itself once time >= stimecmp, but the run
+    // loop only advances to (or sleeps until) deadlines in the timer queue. Keep
+    // a timer armed at the stimecmp deadline, so a hart waiting in WFI for it
+    // wakes (Linux's idle loop) and slices end where the interrupt is due.
+    const hart = this.hart;
+    let sstcCompare: bigint | undefined;
+    let sstcTimer: TimerHandle | undefined;
+    const armSstc = (): void => {
+      const enabled = ((hart.readCsr(CSR_MENVCFG) ?? 0n) & MENVCFG_STCE) !== 0n;
+      const compare = enabled ? hart.readCsr(CSR_STIMECMP) : undefined;
+      if (compare === sstcCompare) return;
+      sstcCompare = compare;
+      sstcTimer?.cancel();
+      sstcTimer = undefined;
+      if (compare === undefined) return;
+      const at = clint ? clint.deadlineFor(compare) : Number(compare) * 100;
+      if (at === undefined || !Number.isSafeInteger(at) || at <= this.clock.now()) return;
+      sstcTimer = this.timers.at(at, () => {
+        sstcTimer = undefined;
+      });
+    };
     this.loop = new RunLoop({
-      hart: this.hart,
+      hart: {
+        run: (budget) => {
+          const result = hart.run(budget);
+          armSstc();
+          return result;
+        },
+      },
       timers: this.timers,
       clock: this.clock,
       nsPerInstruction: options.nsPerInstruction,
