@@ -203,6 +203,8 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
   protected rtlb: Tlb;
   protected wtlb: Tlb;
   private readonly codePages = new Map<number, Int32Array>();
+  /** Physical pages some store-TLB entry may map (a superset; cleared with the TLBs). */
+  private readonly storePages = new Set<number>();
   /** Host bytes of the current code page and their offset. */
   private codeView: DataView;
   private codeOff = 0;
@@ -455,6 +457,7 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
   }
 
   private flushTlbs(): void {
+    this.storePages.clear();
     for (let i = 0; i < 4; i++) {
       this.itlbs[i].flush();
       this.rtlbs[i].flush();
@@ -668,7 +671,10 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
     const priv = access === FETCH ? this.privLevel : this.dpriv;
     if (!this.pmpAllows(pageStart, 4096, access, priv)) return;
     const ppn = pageStart / 4096;
-    if (access === STORE && this.codePages.has(ppn)) return;
+    if (access === STORE) {
+      if (this.codePages.has(ppn)) return;
+      this.storePages.add(ppn);
+    }
     const t = (lo >>> 12) & TLB_MASK;
     tlb.tagLo[t] = lo >>> 12;
     tlb.tagHi[t] = hi;
@@ -817,7 +823,7 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
     const t = vpn & TLB_MASK;
     const tlb = this.itlb;
     if (tlb.tagLo[t] === vpn && tlb.tagHi[t] === hi) {
-      this.code = this.codePage(tlb.ppn[t]);
+      this.code = tlb.code[t];
       this.codeView = tlb.view[t];
       this.codeOff = tlb.off[t];
       this.codeBase = pc - (lo & 0xfff);
@@ -836,13 +842,14 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
       return false;
     }
     const ppn = pageStart / 4096;
+    this.code = this.codePage(ppn); // first: it may flush the fetch TLBs
     tlb.tagLo[t] = vpn;
     tlb.tagHi[t] = hi;
     tlb.off[t] = pageStart - r.base;
     tlb.ppn[t] = ppn;
     tlb.view[t] = r.block.view;
     tlb.block[t] = r.block;
-    this.code = this.codePage(ppn);
+    tlb.code[t] = this.code;
     this.codeView = r.block.view;
     this.codeOff = pageStart - r.base;
     this.codeBase = pc - (lo & 0xfff);
@@ -860,7 +867,9 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
       }
       page = new Int32Array(4096);
       this.codePages.set(ppn, page);
-      for (const w of this.wtlbs) for (let t = 0; t < TLB_SIZE; t++) if (w.ppn[t] === ppn) w.tagLo[t] = -1;
+      if (this.storePages.delete(ppn)) {
+        for (const w of this.wtlbs) for (let t = 0; t < TLB_SIZE; t++) if (w.ppn[t] === ppn) w.tagLo[t] = -1;
+      }
     }
     return page;
   }
@@ -1344,6 +1353,16 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
     return true;
   }
 
+  /** Register `r` as a signed XLEN-bit bigint. */
+  private sx(r: number): bigint {
+    return this.rv32 ? BigInt(this.xl[r]) : b64(this.xl[r], this.xh[r]);
+  }
+
+  /** Register `r` as an unsigned XLEN-bit bigint. */
+  private ux(r: number): bigint {
+    return this.rv32 ? BigInt(this.xl[r] >>> 0) : u64(this.xl[r], this.xh[r]);
+  }
+
   private setX64(rd: number, v: bigint): void {
     this.xl[rd] = loOf(v);
     this.xh[rd] = hiOf(v);
@@ -1371,40 +1390,36 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
     const xh = this.xh;
     const rv32 = this.rv32;
     const xlen = BigInt(this.xlen);
-    const s1 = (): bigint => (rv32 ? BigInt(xl[rs1]) : b64(xl[rs1], xh[rs1]));
-    const s2 = (): bigint => (rv32 ? BigInt(xl[rs2]) : b64(xl[rs2], xh[rs2]));
-    const u1 = (): bigint => (rv32 ? BigInt(xl[rs1] >>> 0) : u64(xl[rs1], xh[rs1]));
-    const u2 = (): bigint => (rv32 ? BigInt(xl[rs2] >>> 0) : u64(xl[rs2], xh[rs2]));
     switch (op) {
       case Op.MULH:
-        this.setX64(rd, (s1() * s2()) >> xlen);
+        this.setX64(rd, (this.sx(rs1) * this.sx(rs2)) >> xlen);
         break;
       case Op.MULHSU:
-        this.setX64(rd, (s1() * u2()) >> xlen);
+        this.setX64(rd, (this.sx(rs1) * this.ux(rs2)) >> xlen);
         break;
       case Op.MULHU:
-        this.setX64(rd, (u1() * u2()) >> xlen);
+        this.setX64(rd, (this.ux(rs1) * this.ux(rs2)) >> xlen);
         break;
       case Op.DIV: {
-        const a = s1();
-        const b = s2();
+        const a = this.sx(rs1);
+        const b = this.sx(rs2);
         this.setX64(rd, b === 0n ? -1n : a === -(1n << 63n) && b === -1n ? a : a / b);
         break;
       }
       case Op.DIVU: {
-        const b = u2();
-        this.setX64(rd, b === 0n ? -1n : u1() / b);
+        const b = this.ux(rs2);
+        this.setX64(rd, b === 0n ? -1n : this.ux(rs1) / b);
         break;
       }
       case Op.REM: {
-        const a = s1();
-        const b = s2();
+        const a = this.sx(rs1);
+        const b = this.sx(rs2);
         this.setX64(rd, b === 0n ? a : a === -(1n << 63n) && b === -1n ? 0n : a % b);
         break;
       }
       case Op.REMU: {
-        const b = u2();
-        this.setX64(rd, b === 0n ? u1() : u1() % b);
+        const b = this.ux(rs2);
+        this.setX64(rd, b === 0n ? this.ux(rs1) : this.ux(rs1) % b);
         break;
       }
       case Op.SLLI_UW:
@@ -1429,16 +1444,16 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
         this.setW(rd, popcount(xl[rs1]));
         break;
       case Op.MAX:
-        this.setX64(rd, larger(s1(), s2()));
+        this.setX64(rd, larger(this.sx(rs1), this.sx(rs2)));
         break;
       case Op.MAXU:
-        this.setX64(rd, larger(u1(), u2()));
+        this.setX64(rd, larger(this.ux(rs1), this.ux(rs2)));
         break;
       case Op.MIN:
-        this.setX64(rd, -larger(-s1(), -s2()));
+        this.setX64(rd, -larger(-this.sx(rs1), -this.sx(rs2)));
         break;
       case Op.MINU:
-        this.setX64(rd, -larger(-u1(), -u2()));
+        this.setX64(rd, -larger(-this.ux(rs1), -this.ux(rs2)));
         break;
       case Op.SEXT_B:
         this.setW(rd, (xl[rs1] << 24) >> 24);
@@ -1454,7 +1469,7 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
       case Op.ROR:
       case Op.RORI: {
         const sh = BigInt(op === Op.RORI ? imm : xl[rs2] & 63);
-        const v = u1();
+        const v = this.ux(rs1);
         const r =
           op === Op.ROL ? (v << sh) | (v >> ((64n - sh) & 63n)) : (v >> sh) | (v << ((64n - sh) & 63n));
         this.setX64(rd, sh === 0n ? v : r);
@@ -1471,11 +1486,6 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
         break;
       }
       case Op.ORC_B: {
-        const orc = (x: number): number => {
-          let r = 0;
-          for (let k = 0; k < 32; k += 8) if ((x >>> k) & 0xff) r |= 0xff << k;
-          return r;
-        };
         xl[rd] = orc(xl[rs1]);
         xh[rd] = orc(xh[rs1]);
         break;
@@ -1497,7 +1507,7 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
       case Op.BEXTI: {
         const immForm = op === Op.BCLRI || op === Op.BINVI || op === Op.BSETI || op === Op.BEXTI;
         const bit = 1n << BigInt(immForm ? imm : xl[rs2] & (this.xlen - 1));
-        const v = u1();
+        const v = this.ux(rs1);
         if (op === Op.BEXT || op === Op.BEXTI) this.setX64(rd, (v & bit) !== 0n ? 1n : 0n);
         else if (op === Op.BCLR || op === Op.BCLRI) this.setX64(rd, v & ~bit);
         else if (op === Op.BINV || op === Op.BINVI) this.setX64(rd, v ^ bit);
@@ -2095,6 +2105,7 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
     this.updatePmpRanges();
     this.resValid = false;
     this.codePages.clear();
+    this.flushTlbs();
     this.privilegeChanged();
   }
 }
@@ -2103,6 +2114,13 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
 function larger(a: bigint, b: bigint): bigint {
   if (a > b) return a;
   return b;
+}
+
+/** OR-combine within each byte (Zbb orc.b) of a 32-bit word. */
+function orc(x: number): number {
+  let r = 0;
+  for (let k = 0; k < 32; k += 8) if ((x >>> k) & 0xff) r |= 0xff << k;
+  return r;
 }
 
 function ctz32(v: number): number {

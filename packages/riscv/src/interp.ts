@@ -239,6 +239,8 @@ const LOAD_SIZE: Record<number, number> = {
 };
 const STORE_SIZE: Record<number, number> = { [Op.SB]: 1, [Op.SH]: 2, [Op.SW]: 4, [Op.SD]: 8 };
 
+const EMPTY_CODE = new Int32Array(0);
+
 /** Pages of the virtual address space mapped straight to host memory. */
 export class Tlb {
   readonly tagLo = new Int32Array(TLB_SIZE).fill(-1);
@@ -246,9 +248,12 @@ export class Tlb {
   readonly off = new Int32Array(TLB_SIZE);
   readonly ppn = new Float64Array(TLB_SIZE);
   readonly view: DataView[];
+  /** Fetch TLB only: the decoded-instruction page of the entry's physical page. */
+  readonly code: Int32Array[];
   readonly block: MemoryBlock[];
   constructor(dummy: MemoryBlock) {
     this.view = new Array<DataView>(TLB_SIZE).fill(dummy.view);
+    this.code = new Array<Int32Array>(TLB_SIZE).fill(EMPTY_CODE);
     this.block = new Array<MemoryBlock>(TLB_SIZE).fill(dummy);
   }
   flush(): void {
