@@ -110,8 +110,15 @@ const PMP_W = 2;
 const PMP_X = 4;
 const PMP_L = 0x80;
 const PMP_ENTRIES = 16;
-/** Decoded pages kept at most (64 MiB of decoded instructions). */
+/** Decoded pages kept at most (80 MiB of decoded instructions and their source bytes). */
 const MAX_CODE_PAGES = 4096;
+
+/** Decoded instructions of one physical page and the words they were decoded from. */
+interface CodePage {
+  readonly slots: Int32Array;
+  readonly raw: Int32Array;
+  epoch: number;
+}
 const MISA_EXTENSIONS = "ACDFIMSU";
 const INTERRUPT_ORDER = [C.IRQ_M_EXT, C.IRQ_M_SOFT, C.IRQ_M_TIMER, C.IRQ_S_EXT, C.IRQ_S_SOFT, C.IRQ_S_TIMER];
 const NAN_BOX_HI = -1;
@@ -202,7 +209,9 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
   private itlb: Tlb;
   protected rtlb: Tlb;
   protected wtlb: Tlb;
-  private readonly codePages = new Map<number, Int32Array>();
+  private readonly codePages = new Map<number, CodePage>();
+  /** Bumped by FENCE.I: pages decoded in an older epoch are re-checked against memory before use. */
+  private fenceEpoch = 0;
   /** Physical pages some store-TLB entry may map (a superset; cleared with the TLBs). */
   private readonly storePages = new Set<number>();
   /** Host bytes of the current code page and their offset. */
@@ -842,7 +851,7 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
       return false;
     }
     const ppn = pageStart / 4096;
-    this.code = this.codePage(ppn); // first: it may flush the fetch TLBs
+    this.code = this.codePage(ppn, r.block.words, (pageStart - r.base) >> 2); // first: it may flush the fetch TLBs
     tlb.tagLo[t] = vpn;
     tlb.tagHi[t] = hi;
     tlb.off[t] = pageStart - r.base;
@@ -856,22 +865,43 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
     return true;
   }
 
-  /** The decoded-instruction page for physical page `ppn`, created empty on first use. */
-  private codePage(ppn: number): Int32Array {
+  /**
+   * The decoded-instruction slots for physical page `ppn`, whose bytes are
+   * `words[at .. at + 1024)`; created empty on first use. Stores by this hart
+   * drop a page at once (see noteRamWrite); other writers (DMA through a
+   * GuestMemory view, host code) are caught at the next FENCE.I by comparing
+   * the page with the bytes it was decoded from.
+   */
+  private codePage(ppn: number, words: Int32Array, at: number): Int32Array {
     let page = this.codePages.get(ppn);
+    if (page !== undefined && page.epoch !== this.fenceEpoch) {
+      const raw = page.raw;
+      let same = true;
+      for (let i = 0; i < 1024; i++) {
+        if (raw[i] !== words[at + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) page.epoch = this.fenceEpoch;
+      else {
+        this.codePages.delete(ppn);
+        page = undefined;
+      }
+    }
     if (page === undefined) {
       if (this.codePages.size >= MAX_CODE_PAGES) {
-        // Bound the cache (16 KiB per page): start over rather than track usage.
+        // Bound the cache (20 KiB per page): start over rather than track usage.
         this.codePages.clear();
         for (const tlb of this.itlbs) tlb.flush();
       }
-      page = new Int32Array(4096);
+      page = { slots: new Int32Array(4096), raw: words.slice(at, at + 1024), epoch: this.fenceEpoch };
       this.codePages.set(ppn, page);
       if (this.storePages.delete(ppn)) {
         for (const w of this.wtlbs) for (let t = 0; t < TLB_SIZE; t++) if (w.ppn[t] === ppn) w.tagLo[t] = -1;
       }
     }
-    return page;
+    return page.slots;
   }
 
   /**
@@ -1515,8 +1545,9 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
         break;
       }
       case Op.FENCE_I:
-        this.codePages.clear();
-        this.flushTlbs();
+        // Decoded pages stay; each is re-checked against memory on its next use.
+        this.fenceEpoch++;
+        this.flushFetchTlbs();
         this.exitRequested = true;
         break;
       case Op.ECALL:
