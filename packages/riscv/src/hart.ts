@@ -42,7 +42,7 @@
  */
 import type { IrqLine, IrqSink, Snapshotable, VersionedState } from "@backplane/core";
 import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
-import type { AddressSpace, MemoryBlock, Ram } from "@backplane/memory";
+import { type AddressSpace, type MemoryBlock, Ram } from "@backplane/memory";
 import * as C from "./csr.js";
 import { decode } from "./decode.js";
 import { disassemble } from "./disasm.js";
@@ -232,7 +232,7 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
     this.hartId = options.hartId ?? 0;
     this.traceFn = options.trace;
     this.timeSource = options.time ?? (() => BigInt(this.instret));
-    const placeholder = { view: new DataView(new ArrayBuffer(8)) } as MemoryBlock;
+    const placeholder: MemoryBlock = new Ram(4096); // what empty TLB entries point at
     const sets = (): Tlb[] => [0, 1, 2, 3].map(() => new Tlb(placeholder));
     this.itlbs = sets();
     this.rtlbs = sets();
@@ -690,6 +690,7 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
     tlb.off[t] = pageStart - base;
     tlb.ppn[t] = ppn;
     tlb.view[t] = block.view;
+    tlb.words[t] = block.words;
     tlb.block[t] = block;
   }
 
@@ -857,6 +858,7 @@ export class Hart extends Interpreter implements IrqSink, Snapshotable<HartState
     tlb.off[t] = pageStart - r.base;
     tlb.ppn[t] = ppn;
     tlb.view[t] = r.block.view;
+    tlb.words[t] = r.block.words;
     tlb.block[t] = r.block;
     tlb.code[t] = this.code;
     this.codeView = r.block.view;

@@ -9,6 +9,10 @@
  * (faults, TLB misses, CSRs, privileged and floating-point instructions) is
  * left to the abstract slow paths the hart implements. A block translator
  * would take the place of `execute` and reuse the same slow paths.
+ *
+ * Deviation: aligned 32/64-bit loads and stores go through the block's
+ * Int32Array, which assumes a little-endian host (every current JavaScript
+ * engine); misaligned ones use the DataView.
  */
 import type { MemoryBlock, Ram } from "@backplane/memory";
 import { CAUSE_ILLEGAL_INSTRUCTION } from "./csr.js";
@@ -248,11 +252,14 @@ export class Tlb {
   readonly off = new Int32Array(TLB_SIZE);
   readonly ppn = new Float64Array(TLB_SIZE);
   readonly view: DataView[];
+  /** Aligned 32-bit view of the same block, for aligned accesses (hosts are little-endian). */
+  readonly words: Int32Array[];
   /** Fetch TLB only: the decoded-instruction page of the entry's physical page. */
   readonly code: Int32Array[];
   readonly block: MemoryBlock[];
   constructor(dummy: MemoryBlock) {
     this.view = new Array<DataView>(TLB_SIZE).fill(dummy.view);
+    this.words = new Array<Int32Array>(TLB_SIZE).fill(dummy.words);
     this.code = new Array<Int32Array>(TLB_SIZE).fill(EMPTY_CODE);
     this.block = new Array<MemoryBlock>(TLB_SIZE).fill(dummy);
   }
@@ -309,11 +316,13 @@ export abstract class Interpreter {
     const rTagHi = rt.tagHi;
     const rOff = rt.off;
     const rView = rt.view;
+    const rWords = rt.words;
     const wt = this.wtlb;
     const wTagLo = wt.tagLo;
     const wTagHi = wt.tagHi;
     const wOff = wt.off;
     const wView = wt.view;
+    const wWords = wt.words;
     const wBlock = wt.block;
     const rv32 = this.rv32;
     /** High word of a virtual address: RV32 addresses are the low 32 bits, unsigned. */
@@ -446,14 +455,20 @@ export abstract class Interpreter {
             const o = rOff[t] + po;
             switch (op) {
               case Op.LW: {
-                const v = view.getInt32(o, true);
+                const v = (o & 3) === 0 ? rWords[t][o >> 2] : view.getInt32(o, true);
                 xl[rd] = v;
                 xh[rd] = v >> 31;
                 break;
               }
               case Op.LD:
-                xl[rd] = view.getInt32(o, true);
-                xh[rd] = view.getInt32(o + 4, true);
+                if ((o & 3) === 0) {
+                  const words = rWords[t];
+                  xl[rd] = words[o >> 2];
+                  xh[rd] = words[(o >> 2) + 1];
+                } else {
+                  xl[rd] = view.getInt32(o, true);
+                  xh[rd] = view.getInt32(o + 4, true);
+                }
                 break;
               case Op.LBU:
                 xl[rd] = view.getUint8(o);
@@ -507,11 +522,18 @@ export abstract class Interpreter {
             const o = wOff[t] + po;
             switch (op) {
               case Op.SW:
-                view.setInt32(o, xl[rs2], true);
+                if ((o & 3) === 0) wWords[t][o >> 2] = xl[rs2];
+                else view.setInt32(o, xl[rs2], true);
                 break;
               case Op.SD:
-                view.setInt32(o, xl[rs2], true);
-                view.setInt32(o + 4, xh[rs2], true);
+                if ((o & 3) === 0) {
+                  const words = wWords[t];
+                  words[o >> 2] = xl[rs2];
+                  words[(o >> 2) + 1] = xh[rs2];
+                } else {
+                  view.setInt32(o, xl[rs2], true);
+                  view.setInt32(o + 4, xh[rs2], true);
+                }
                 break;
               case Op.SB:
                 view.setInt8(o, xl[rs2]);
