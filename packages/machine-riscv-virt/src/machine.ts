@@ -84,6 +84,7 @@ export interface ExitStatus {
 const hex = (n: number): string => `0x${n.toString(16)}`;
 const CSR_MENVCFG = 0x30a;
 const CSR_STIMECMP = 0x14d;
+const CSR_MINSTRET = 0xb02;
 /** menvcfg.STCE: Sstc's stimecmp is enabled. */
 const MENVCFG_STCE = 1n << 63n;
 
@@ -116,10 +117,22 @@ export class VirtMachine {
     this.clock = options.hostTime ? new HostClock(options.hostTime) : new VirtualClock();
     this.timers = new TimerQueue(this.clock);
     let clint: Aclint | undefined;
+    // In virtual time the clock moves between slices; `time` also counts the
+    // instructions retired so far in the current slice, so it advances as the
+    // hart runs (as QEMU's -icount does; Linux times short loops with rdtime).
+    const nsPerInstruction = options.nsPerInstruction ?? 10;
+    let slice: { instret: bigint; budget: number } | undefined;
+    const inSliceTicks = (): bigint => {
+      if (slice === undefined) return 0n;
+      const ran = Number((this.hart.readCsr(CSR_MINSTRET) ?? 0n) - slice.instret);
+      const done = Math.min(Math.max(ran, 0), slice.budget) * nsPerInstruction;
+      const now = this.clock.now();
+      return BigInt(Math.floor((now + done) / 100) - Math.floor(now / 100));
+    };
     this.hart = new Hart({
       bus: this.bus,
       resetPc: board.mrom.base,
-      time: () => (clint ? clint.mtime() : BigInt(Math.floor(this.clock.now() / 100))),
+      time: () => (clint ? clint.mtime() : BigInt(Math.floor(this.clock.now() / 100))) + inSliceTicks(),
     });
     // The PLIC comes first so that every other device can take its interrupt line.
     let plic: Plic | undefined;
@@ -213,7 +226,10 @@ export class VirtMachine {
     this.loop = new RunLoop({
       hart: {
         run: (budget) => {
+          if (this.clock instanceof VirtualClock)
+            slice = { instret: hart.readCsr(CSR_MINSTRET) ?? 0n, budget };
           const result = hart.run(budget);
+          slice = undefined;
           armSstc();
           return result;
         },

@@ -3,6 +3,7 @@
  * reaches stimecmp, in virtual time and in host time, as on QEMU: the
  * machine arms a timer for the stimecmp deadline, since nothing else in the
  * timer queue would end the wait (Linux's idle loop with Sstc relies on it).
+ * And `time` advances within a run slice in virtual time.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -38,6 +39,17 @@ describe.skipIf(skip !== undefined)(`Sstc timer wake-up${skip ? ` (skipped: ${sk
     expect([exit, peer.exitCode]).toEqual([{ code: 0, reset: false }, 0]);
     // 1000 ticks of 100 ns: the wait ends about 100 us of guest time later.
     expect(machine.clock.now()).toBeGreaterThanOrEqual(100_000);
+  });
+
+  it("advances the time CSR within a run slice in virtual time, like QEMU", async () => {
+    const loop = buildProgram(join(import.meta.dirname, "rdtime_loop.S")).elf;
+    const peer = await runQemu(loop, 64);
+    const out = capture();
+    const machine = new VirtMachine({ console: out.console });
+    machine.boot({ kernel: readFileSync(loop) });
+    const exit = machine.runSync(1_000_000);
+    expect([out.text(), exit]).toEqual([peer.output, { code: 0, reset: false }]);
+    expect(peer.output).toBe("time advanced\n");
   });
 
   it("wakes from WFI at stimecmp in host time", async () => {
