@@ -10,6 +10,8 @@
  *     --trace-count N  how many instructions to trace (default 200)
  *     --ns N           ns per instruction (default 10)
  *     --dump-at N      dump registers and S CSRs at instruction N
+ *     --guest DIR      the cached guest (default ~/.cache/backplane/debian-trixie-riscv64)
+ *     --ksyms FILE     kallsyms of the guest kernel (see README.md)
  *
  * Debug output goes to stderr; guest console to stdout.
  */
@@ -17,12 +19,12 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { VIRT_BOARD, VirtMachine } from "@backplane/machine-riscv-virt";
 
-const G = process.env.G ?? `${homedir()}/.cache/backplane/debian-trixie-riscv64`;
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
 };
+const G = opt("guest", `${homedir()}/.cache/backplane/debian-trixie-riscv64`);
 const max = Number(opt("max", "3e9"));
 const every = Number(opt("every", "50e6"));
 const traceFrom = Number(opt("trace-from", "-1"));
@@ -161,7 +163,7 @@ function printRing(): void {
 }
 
 // Symbols from the reference guest's /proc/kallsyms (see README.md).
-const symFile = process.env.KSYMS ?? `${homedir()}/.cache/backplane/bringup/kallsyms.txt`;
+const symFile = opt("ksyms", `${homedir()}/.cache/backplane/bringup/kallsyms.txt`);
 let syms: { addr: bigint; name: string }[] = [];
 try {
   syms = readFileSync(symFile, "utf8")
