@@ -18,6 +18,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { VIRT_BOARD, VirtMachine } from "@backplane/machine-riscv-virt";
+import { XNAMES } from "@backplane/riscv";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
@@ -72,40 +73,6 @@ process.stderr.write(`layout ${JSON.stringify(layout)}\n`);
 
 const hart = machine.hart;
 const hex = (v: bigint | undefined): string => (v === undefined ? "-" : `0x${v.toString(16)}`);
-const names = [
-  "zero",
-  "ra",
-  "sp",
-  "gp",
-  "tp",
-  "t0",
-  "t1",
-  "t2",
-  "s0",
-  "s1",
-  "a0",
-  "a1",
-  "a2",
-  "a3",
-  "a4",
-  "a5",
-  "a6",
-  "a7",
-  "s2",
-  "s3",
-  "s4",
-  "s5",
-  "s6",
-  "s7",
-  "s8",
-  "s9",
-  "s10",
-  "s11",
-  "t3",
-  "t4",
-  "t5",
-  "t6",
-];
 function dump(): void {
   const lines = [
     `pc=${hex(hart.pc)} ${sym(hart.pc)} ra=${sym(BigInt.asUintN(64, hart.getX(1)))} priv=${hart.priv} retired=${machine.loop.retired}`,
@@ -113,7 +80,7 @@ function dump(): void {
   for (let i = 0; i < 32; i += 4) {
     lines.push(
       [0, 1, 2, 3]
-        .map((j) => `${names[i + j].padStart(4)}=${hex(BigInt.asUintN(64, hart.getX(i + j))).padStart(18)}`)
+        .map((j) => `${XNAMES[i + j].padStart(4)}=${hex(BigInt.asUintN(64, hart.getX(i + j))).padStart(18)}`)
         .join(" "),
     );
   }

@@ -8,7 +8,8 @@
 import { decode, RV32_OP } from "./decode.js";
 import { Op } from "./interp.js";
 
-const XNAMES = [
+/** ABI names of the integer registers x0..x31 (RISC-V ELF psABI, register convention). */
+export const XNAMES: readonly string[] = [
   "zero",
   "ra",
   "sp",

@@ -22,7 +22,7 @@ export {
   PRV_S,
   PRV_U,
 } from "./csr.js";
-export { disassemble } from "./disasm.js";
+export { disassemble, XNAMES } from "./disasm.js";
 export { type LoadedElf, type LoadedSegment, loadElf } from "./elf.js";
 export {
   Hart,
