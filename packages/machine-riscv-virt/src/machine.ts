@@ -16,7 +16,16 @@ import { type DeviceTree, parseBlob, toBlob } from "@backplane/fdt";
 import { GoldfishRtc } from "@backplane/goldfish-rtc";
 import { AddressSpace, AddressSpaceGuestMemory, type Ram } from "@backplane/memory";
 import { Plic } from "@backplane/plic";
-import { Hart, IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, ISA_STRING, loadElf } from "@backplane/riscv";
+import {
+  Hart,
+  IRQ_M_EXT,
+  IRQ_M_SOFT,
+  IRQ_M_TIMER,
+  IRQ_S_EXT,
+  ISA_STRING,
+  ISA_STRING_RV32,
+  loadElf,
+} from "@backplane/riscv";
 import {
   HostClock,
   type HostServices,
@@ -48,6 +57,8 @@ export interface VirtMachineOptions {
   host?: HostServices;
   /** Virtio devices for the virtio-mmio slots; the first takes the highest slot, as on QEMU. */
   virtio?: readonly VirtioDevice[];
+  /** The hart's XLEN: 64 (RV64GC, as qemu-system-riscv64) or 32 (RV32GC, as qemu-system-riscv32). Default 64. */
+  xlen?: 32 | 64;
 }
 
 /** What to boot, like QEMU's -bios/-kernel/-initrd/-append/-dtb. */
@@ -96,6 +107,8 @@ export class VirtMachine {
   readonly bus: AddressSpace;
   readonly ram: Ram;
   readonly hart: Hart;
+  /** The hart's XLEN. */
+  readonly xlen: 32 | 64;
   readonly clock: VirtualClock | HostClock;
   readonly timers: TimerQueue;
   readonly loop: RunLoop;
@@ -129,7 +142,9 @@ export class VirtMachine {
       const now = this.clock.now();
       return BigInt(Math.floor((now + done) / 100) - Math.floor(now / 100));
     };
+    this.xlen = options.xlen ?? 64;
     this.hart = new Hart({
+      xlen: this.xlen,
       bus: this.bus,
       resetPc: board.mrom.base,
       time: () => (clint ? clint.mtime() : BigInt(Math.floor(this.clock.now() / 100))) + inSliceTicks(),
@@ -276,7 +291,9 @@ export class VirtMachine {
     ): { start: number; end: number; entry: number } => {
       if (imageKind(image) === "elf") {
         const elf = loadElf(this.bus, image);
-        if (elf.xlen !== 64) throw new UnsupportedError(`${what} is a 32-bit ELF; the hart is RV64`);
+        if (elf.xlen !== this.xlen) {
+          throw new UnsupportedError(`${what} is a ${elf.xlen}-bit ELF; the hart is RV${this.xlen}`);
+        }
         let start = Number.POSITIVE_INFINITY;
         let end = 0;
         for (const s of elf.segments) {
@@ -297,7 +314,7 @@ export class VirtMachine {
       firmwareEnd = fw.end;
       start = fw.entry;
     }
-    let next = kernelStart(firmwareEnd, 64);
+    let next = kernelStart(firmwareEnd, this.xlen);
     if (images.kernel) {
       layout.kernel = loadImage("kernel", images.kernel, next);
       next = layout.kernel.entry;
@@ -315,7 +332,7 @@ export class VirtMachine {
     const dtbAt = dtbAddress(ram.base, ram.size, blob.length);
     layout.dtb = place("device tree", blob, dtbAt);
 
-    const rom = resetVector({ start, dtb: dtbAt, next, xlen: 64 });
+    const rom = resetVector({ start, dtb: dtbAt, next, xlen: this.xlen });
     this.bus.addRom("mrom", this.board.mrom.base, rom, this.board.mrom.size);
     layout.start = start;
     return layout as BootLayout;
@@ -323,7 +340,9 @@ export class VirtMachine {
 
   /** The device tree generated from the board table (without /chosen boot arguments). */
   deviceTree(): DeviceTree {
-    return buildDeviceTree(this.board, { isa: ISA_STRING, mmuType: "riscv,sv48" });
+    return this.xlen === 64
+      ? buildDeviceTree(this.board, { isa: ISA_STRING, mmuType: "riscv,sv48" })
+      : buildDeviceTree(this.board, { isa: ISA_STRING_RV32, mmuType: "riscv,sv32" });
   }
 
   /** Runs until poweroff, `maxInstructions`, or an idle hart nothing can wake. */

@@ -6,17 +6,18 @@
 import { readFileSync } from "node:fs";
 import type { CharBackend } from "@backplane/core";
 import { VirtMachine } from "../src/index.js";
+import type { Xlen } from "./build.js";
 import type { RunResult } from "./qemu.js";
 
-/** Runs `elf` for at most `maxInstructions`; exitCode is null when it did not finish. */
-export function runBackplane(elf: string, maxInstructions = 200_000_000): RunResult {
+/** Runs `elf` on an RV`xlen` hart for at most `maxInstructions`; exitCode is null when it did not finish. */
+export function runBackplane(elf: string, maxInstructions = 200_000_000, xlen: Xlen = 64): RunResult {
   const chunks: string[] = [];
   const console: CharBackend = {
     write: (data) => void chunks.push(Buffer.from(data).toString("latin1")),
     read: () => 0,
     onReadable: () => () => {},
   };
-  const machine = new VirtMachine({ console });
+  const machine = new VirtMachine({ console, xlen });
   machine.boot({ kernel: readFileSync(elf) });
   const exit = machine.runSync(maxInstructions);
   // A process exit status keeps the low 8 bits of QEMU's exit(code).
