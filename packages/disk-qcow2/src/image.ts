@@ -888,7 +888,20 @@ export class Qcow2Image implements DiskImage {
           out.push(e);
         }
       };
-      for (const { index: gc, start: inC, length: n } of granules(offset, length, cs)) {
+      const end = offset + length;
+      const l1Span = cs * this.l2Entries;
+      for (let pos = offset; pos < end; ) {
+        const gc = Math.floor(pos / cs);
+        const l1i = Math.floor(gc / this.l2Entries);
+        if (!entryOffset(this.l1, l1i * 8)) {
+          // No L2 table: the whole range it would map is unallocated (one step, not one per cluster).
+          const stop = Math.min(end, (l1i + 1) * l1Span);
+          push({ start: pos, length: stop - pos, depth: 0, data: false, zero: false, present: false });
+          pos = stop;
+          continue;
+        }
+        const inC = pos - gc * cs;
+        const n = Math.min(cs - inC, end - pos);
         for (const p of await this.pieces(gc, inC, n)) {
           const e: MapExtent = {
             start: gc * cs + p.at,
@@ -902,6 +915,7 @@ export class Qcow2Image implements DiskImage {
           if ((p.kind === "data" || p.kind === "zero") && p.host) e.offset = p.host;
           push(e);
         }
+        pos += n;
       }
       return out;
     });
