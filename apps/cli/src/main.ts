@@ -16,6 +16,10 @@ const commands: Record<string, Command> = {
     summary: "create, inspect, check and convert disk images (qemu-img style)",
     load: () => import("./img/index.js"),
   },
+  switch: {
+    summary: "a virtual Ethernet switch for VMs on '-netdev socket,connect=...'",
+    load: () => import("./switch/index.js"),
+  },
 };
 
 function usage(): string {

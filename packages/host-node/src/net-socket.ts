@@ -73,6 +73,13 @@ export class SocketNetBackend implements NetBackend {
     });
   }
 
+  /** Wraps an already connected socket (one accepted by a server of your own, e.g. a switch). */
+  static fromSocket(socket: Socket, hooks: SocketNetHooks = {}): SocketNetBackend {
+    const backend = new SocketNetBackend(hooks);
+    backend.#attach(socket);
+    return backend;
+  }
+
   /** The listening port (for `listen` with port 0); undefined for a connecting backend. */
   get port(): number | undefined {
     const address = this.#server?.address();
