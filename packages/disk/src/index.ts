@@ -38,6 +38,7 @@ export type {
   BackingOpener,
   ByteSource,
   CheckResult,
+  Compressor,
   CreateOptions,
   DiskFormat,
   DiskImage,

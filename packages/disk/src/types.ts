@@ -48,6 +48,19 @@ export type SiblingOpener = (
   options: { readOnly?: boolean; create?: boolean },
 ) => Promise<ByteSource>;
 
+/**
+ * Compresses cluster payloads for `writeCompressed` (`convert -c`); a host
+ * may run it on other threads, and calls may overlap. `deflate` is raw
+ * deflate (RFC 1951, no zlib or gzip wrapper), `zstd` one zstd frame (RFC
+ * 8878). The compressor may take ownership of `data` (transfer its buffer to
+ * another thread): callers must not use it afterwards.
+ */
+export interface Compressor {
+  /** The algorithms it implements; others fall back to the format's own compressor. */
+  readonly algorithms: readonly ("deflate" | "zstd")[];
+  compress(algorithm: "deflate" | "zstd", data: Uint8Array): Promise<Uint8Array>;
+}
+
 /** Options for {@link DiskFormat.open}. */
 export interface OpenOptions {
   /** Open without write access. */
@@ -58,6 +71,8 @@ export interface OpenOptions {
   noBacking?: boolean;
   /** Opens the other files of a multi-file image (VMDK extents); without it, such images fail to open. */
   openSibling?: SiblingOpener;
+  /** Compresses clusters for `writeCompressed` (default: the format's own, on the calling thread). */
+  compressor?: Compressor;
 }
 
 /** Options for {@link DiskFormat.create}; `options` are qemu-img's `-o` key=value pairs. */
@@ -74,6 +89,8 @@ export interface CreateOptions {
   openBacking?: BackingOpener;
   /** Creates the other files of a multi-file image (VMDK extents). */
   openSibling?: SiblingOpener;
+  /** Compresses clusters for `writeCompressed` of the new image (see {@link OpenOptions.compressor}). */
+  compressor?: Compressor;
 }
 
 /** One run of the allocation map, as `qemu-img map --output=json` prints it. */
