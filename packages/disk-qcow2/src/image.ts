@@ -44,6 +44,7 @@ import {
   type ImageInfo,
   type MapExtent,
   type OpenOptions,
+  SerialQueue,
   type SnapshotInfo,
 } from "@backplane/disk";
 import { TableCache } from "./cache.js";
@@ -136,7 +137,7 @@ export class Qcow2Image implements DiskImage {
   private compressedTail = { host: 0, epoch: 0 };
   /** The last cluster decompressed, valid in `epoch`. */
   private decompressed?: { host: number; data: Uint8Array; epoch: number };
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private dirtyBitSet = false;
   private closed = false;
 
@@ -263,9 +264,7 @@ export class Qcow2Image implements DiskImage {
 
   /** Runs `op` after every earlier operation on this image has finished. */
   private locked<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(op);
-    this.queue = run.catch(() => {});
-    return run;
+    return this.queue.run(op);
   }
 
   private async openForWriting(): Promise<void> {
@@ -357,7 +356,8 @@ export class Qcow2Image implements DiskImage {
   }
 
   read(offset: number, dest: Uint8Array): Promise<void> {
-    return this.locked(() => this.readGuest(offset, dest));
+    // Reads queued back to back run together; writes, flushes and snapshots wait for them.
+    return this.queue.runShared(() => this.readGuest(offset, dest));
   }
 
   /** Reads guest bytes, batching runs that are contiguous in the file into one host read. */

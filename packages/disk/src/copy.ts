@@ -7,7 +7,7 @@
 import { type BlockBackend, UnsupportedError } from "@backplane/core";
 import { chainBlockStatus } from "./chain.js";
 import { copyCompressed } from "./copy-compressed.js";
-import { isZero } from "./ranges.js";
+import { zeroRuns } from "./ranges.js";
 import type { DiskImage, MapExtent } from "./types.js";
 
 /** Options for {@link copyImage}. */
@@ -25,6 +25,8 @@ export interface CopyOptions {
   compressChunk?: number;
   /** Bytes per read. Default 2 MiB. */
   bufferSize?: number;
+  /** Reads in flight at once (the destination is still written in order). Default 4. */
+  depth?: number;
   /** Called after every chunk with bytes done and total. */
   onProgress?(done: number, total: number): void;
 }
@@ -48,34 +50,6 @@ export async function copyImage(
   const sparse = options.sparseSize ?? 4096;
   const targetIsZero = options.targetIsZero ?? true;
   const result: CopyResult = { written: 0, zeroed: 0 };
-
-  const zero = async (offset: number, length: number) => {
-    result.zeroed += length;
-    if (targetIsZero) return;
-    if (dst.writeZeroes) await dst.writeZeroes(offset, length);
-    else
-      for (let p = 0; p < length; p += chunk)
-        await dst.write(offset + p, new Uint8Array(Math.min(chunk, length - p)));
-  };
-  const data = async (offset: number, bytes: Uint8Array) => {
-    const emit = async (from: number, to: number, zeroRun: boolean) => {
-      if (zeroRun) return zero(offset + from, to - from);
-      result.written += to - from;
-      await dst.write(offset + from, bytes.subarray(from, to));
-    };
-    if (sparse <= 0) return emit(0, bytes.length, false);
-    let runStart = 0;
-    let runZero = isZero(bytes.subarray(0, sparse));
-    for (let p = sparse; p < bytes.length; p += sparse) {
-      const z = isZero(bytes.subarray(p, p + sparse));
-      if (z !== runZero) {
-        await emit(runStart, p, runZero);
-        runStart = p;
-        runZero = z;
-      }
-    }
-    await emit(runStart, bytes.length, runZero);
-  };
   const status = (pos: number, span: number): Promise<MapExtent[]> =>
     options.ranges === "top" ? src.blockStatus(pos, span) : chainBlockStatus(src, pos, span);
 
@@ -93,39 +67,73 @@ export async function copyImage(
     );
   }
 
-  // Reads of the next chunk overlap the write of the previous one (two buffers,
-  // one write in flight). Not for `top` copies, where source and destination
-  // are one chain.
-  const overlap = options.ranges !== "top";
-  const buffers = [new Uint8Array(chunk), new Uint8Array(chunk)];
-  let which = 0;
-  let pending: Promise<void> = Promise.resolve();
+  const zero = async (offset: number, length: number) => {
+    result.zeroed += length;
+    if (targetIsZero) return;
+    if (dst.writeZeroes) await dst.writeZeroes(offset, length);
+    else
+      for (let p = 0; p < length; p += chunk)
+        await dst.write(offset + p, new Uint8Array(Math.min(chunk, length - p)));
+  };
+  const data = async (offset: number, bytes: Uint8Array) => {
+    const runs = sparse > 0 ? zeroRuns(bytes, sparse) : [{ start: 0, end: bytes.length, zero: false }];
+    for (const r of runs) {
+      if (r.zero) await zero(offset + r.start, r.end - r.start);
+      else {
+        result.written += r.end - r.start;
+        await dst.write(offset + r.start, bytes.subarray(r.start, r.end));
+      }
+    }
+  };
+
+  // Up to `depth` chunks are read at once while the destination is written in
+  // disk order, one request at a time (allocating formats then lay clusters out
+  // sequentially, as qemu-img does without -W). Not for `top` copies, where
+  // source and destination are one chain.
+  const depth = options.ranges === "top" ? 1 : Math.max(1, options.depth ?? 4);
+  const free: Uint8Array[] = [];
+  const inFlight: Promise<void>[] = [];
+  let writes: Promise<void> = Promise.resolve();
   let done = 0;
+  const step = (n: number, work: () => Promise<void>) => {
+    writes = writes.then(work).then(() => {
+      done += n;
+      options.onProgress?.(done, total);
+    });
+    const settled = writes;
+    // A failure is reported by the `await` that reaches it, not as an unhandled rejection.
+    settled.catch(() => {});
+    inFlight.push(settled);
+  };
   for (let pos = 0; pos < total; ) {
     const span = Math.min(total - pos, 64 * chunk);
     for (const e of await status(pos, span)) {
+      if (!e.data) {
+        // Zero or unallocated ranges are one step however long (a 1 TiB empty disk is a few steps).
+        while (inFlight.length >= depth) await inFlight.shift();
+        step(e.length, async () => {
+          if (e.zero) await zero(e.start, e.length);
+        });
+        continue;
+      }
       for (let off = e.start; off < e.start + e.length; ) {
         const n = Math.min(chunk, e.start + e.length - off);
-        if (e.data) {
-          const part = buffers[which].subarray(0, n);
-          which ^= 1;
-          await src.read(off, part);
-          await pending;
-          pending = data(off, part);
-          // Handled here so a failure waits for the next `await pending` instead of being reported as unhandled.
-          pending.catch(() => {});
-          if (!overlap) await pending;
-        } else if (e.zero) {
-          await pending;
-          await zero(off, n);
-        }
+        while (inFlight.length >= depth) await inFlight.shift();
+        const buf = free.pop() ?? new Uint8Array(chunk);
+        const part = buf.subarray(0, n);
+        const at = off;
+        const read = src.read(at, part);
+        read.catch(() => {});
+        step(n, async () => {
+          await read;
+          await data(at, part);
+          free.push(buf);
+        });
         off += n;
-        done += n;
-        options.onProgress?.(done, total);
       }
     }
     pos += span;
   }
-  await pending;
+  await writes;
   return result;
 }

@@ -99,13 +99,49 @@ export async function writeUnaligned(io: AlignedIo, offset: number, src: Uint8Ar
 
 /** True when every byte of `buf` is zero. */
 export function isZero(buf: Uint8Array): boolean {
-  const n = Math.min((4 - (buf.byteOffset % 4)) % 4, buf.length);
-  for (let i = 0; i < n; i++) if (buf[i] !== 0) return false;
-  const words = (buf.length - n) >>> 2;
-  if (words > 0) {
-    const w = new Uint32Array(buf.buffer, buf.byteOffset + n, words);
-    for (let i = 0; i < words; i++) if (w[i] !== 0) return false;
-  }
-  for (let i = n + words * 4; i < buf.length; i++) if (buf[i] !== 0) return false;
+  const lead = Math.min((4 - (buf.byteOffset % 4)) % 4, buf.length);
+  for (let i = 0; i < lead; i++) if (buf[i] !== 0) return false;
+  const words = (buf.length - lead) >>> 2;
+  if (words > 0 && !wordsZero(new Int32Array(buf.buffer, buf.byteOffset + lead, words), 0, words))
+    return false;
+  for (let i = lead + words * 4; i < buf.length; i++) if (buf[i] !== 0) return false;
   return true;
+}
+
+/** True when words `[from, to)` of `w` are all zero; four words per step (the data-dependent exit is rare). */
+function wordsZero(w: Int32Array, from: number, to: number): boolean {
+  let i = from;
+  for (; i + 4 <= to; i += 4) if ((w[i] | w[i + 1] | w[i + 2] | w[i + 3]) !== 0) return false;
+  for (; i < to; i++) if (w[i] !== 0) return false;
+  return true;
+}
+
+/** A run of whole blocks of a buffer that are all zero, or all hold data. */
+export interface ZeroRun {
+  start: number;
+  end: number;
+  zero: boolean;
+}
+
+/**
+ * Splits `buf` into runs of `block`-byte blocks (the last may be shorter),
+ * each run either all-zero blocks or all blocks holding some non-zero byte:
+ * the sparse detection of `convert -S`. One word view serves the whole
+ * buffer when it is 4-byte aligned.
+ */
+export function zeroRuns(buf: Uint8Array, block: number): ZeroRun[] {
+  if (!(block > 0)) throw new RangeError(`zeroRuns: block size ${block} must be positive`);
+  const aligned = buf.byteOffset % 4 === 0 && block % 4 === 0;
+  const w = aligned ? new Int32Array(buf.buffer, buf.byteOffset, buf.length >>> 2) : undefined;
+  const blockZero = (p: number, end: number) =>
+    w && end % 4 === 0 ? wordsZero(w, p >>> 2, end >>> 2) : isZero(buf.subarray(p, end));
+  const runs: ZeroRun[] = [];
+  for (let p = 0; p < buf.length; p += block) {
+    const end = Math.min(buf.length, p + block);
+    const zero = blockZero(p, end);
+    const last = runs[runs.length - 1];
+    if (last && last.zero === zero) last.end = end;
+    else runs.push({ start: p, end, zero });
+  }
+  return runs;
 }
