@@ -6,9 +6,11 @@
  * Decoding uses fflate (deflate) and fzstd (zstd), both pure JS. zstd
  * encoding uses the zstd library compiled to WebAssembly
  * (@hpcc-js/wasm-zstd), loaded on first use so deflate-only users never pay
- * for it.
+ * for it. A host can supply its own `Compressor` (other threads, native
+ * zlib); this one is the default.
  */
 import { CorruptDataError } from "@backplane/core";
+import type { Compressor } from "@backplane/disk";
 import { deflateSync, inflateSync } from "fflate";
 import { decompress as zstdDecompress } from "fzstd";
 import { COMPRESSION_DEFLATE } from "./header.js";
@@ -58,14 +60,15 @@ function zstdFrame(data: Uint8Array): Uint8Array {
 
 let zstdEncoder: Promise<{ compress(data: Uint8Array, level?: number): Uint8Array }> | undefined;
 
-/** Compresses one cluster, or returns undefined when compression does not save space. */
-export async function compressCluster(type: number, data: Uint8Array): Promise<Uint8Array | undefined> {
-  let packed: Uint8Array;
-  if (type === COMPRESSION_DEFLATE) {
-    packed = deflateSync(data, { level: 6 });
-  } else {
+/**
+ * The built-in compressor, on the calling thread: fflate at level 6 for
+ * deflate, zstd level 3 (QEMU's defaults for both).
+ */
+export const defaultCompressor: Compressor = {
+  algorithms: ["deflate", "zstd"],
+  async compress(algorithm, data) {
+    if (algorithm === "deflate") return deflateSync(data, { level: 6 });
     zstdEncoder ??= import("@hpcc-js/wasm-zstd").then((m) => m.Zstd.load());
-    packed = (await zstdEncoder).compress(data, 3);
-  }
-  return packed.length < data.length ? packed : undefined;
-}
+    return (await zstdEncoder).compress(data, 3);
+  },
+};

@@ -170,7 +170,11 @@ async function create(source: ByteSource, options: CreateOptions): Promise<DiskI
   await source.truncate(0);
   await source.write(0, image);
   await source.flush();
-  return Qcow2Image.open(source, { openBacking: options.openBacking, noBacking: !options.openBacking });
+  return Qcow2Image.open(source, {
+    openBacking: options.openBacking,
+    noBacking: !options.openBacking,
+    compressor: options.compressor,
+  });
 }
 
 /** Refcount table and block bytes needed to count `clusters` clusters plus themselves (fixed point). */

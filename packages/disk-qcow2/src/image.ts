@@ -38,6 +38,7 @@ import {
 import {
   type ByteSource,
   type CheckResult,
+  type Compressor,
   checkRange,
   type DiskImage,
   granules,
@@ -49,7 +50,7 @@ import {
 } from "@backplane/disk";
 import { TableCache } from "./cache.js";
 import { checkImage } from "./check.js";
-import { compressCluster, decompressCluster } from "./compress.js";
+import { decompressCluster, defaultCompressor } from "./compress.js";
 import {
   ClusterType,
   checkAligned,
@@ -140,6 +141,7 @@ export class Qcow2Image implements DiskImage {
   private readonly queue = new SerialQueue();
   private dirtyBitSet = false;
   private closed = false;
+  private readonly compressor: Compressor;
 
   private constructor(
     readonly source: ByteSource,
@@ -161,6 +163,7 @@ export class Qcow2Image implements DiskImage {
     this.l1 = l1;
     this.snapshotTable = snapshots.entries;
     this.snapshotTableBytes = snapshots.bytes;
+    this.compressor = options.compressor ?? defaultCompressor;
     this.refcounts = new Refcounts(
       source,
       header.clusterBits,
@@ -599,42 +602,69 @@ export class Qcow2Image implements DiskImage {
   /**
    * Writes one whole guest cluster compressed with the image's
    * compression_type (deflate or zstd), as `qemu-img convert -c` does.
-   * Consecutive compressed clusters are packed into shared host clusters;
-   * data that does not shrink is stored uncompressed. `data` is one cluster,
-   * or the rest of the disk for the last cluster.
+   * Compression starts at once, outside the image lock, so several calls can
+   * compress at the same time (on other threads with a host compressor);
+   * placement then happens under the lock in call order. Data that does not
+   * shrink is stored uncompressed. `data` is one cluster, or the rest of the
+   * disk for the last cluster, and must stay unchanged until the call settles.
    */
-  writeCompressed(offset: number, data: Uint8Array): Promise<void> {
+  async writeCompressed(offset: number, data: Uint8Array): Promise<void> {
+    const cs = this.clusterSize;
+    this.checkRange(offset, data.length);
+    if (offset % cs !== 0 || (data.length !== cs && offset + data.length !== this.header.size)) {
+      throw new InvalidArgumentError("qcow2: compressed writes cover exactly one cluster");
+    }
+    const algorithm = this.header.compressionType === COMPRESSION_ZSTD ? "zstd" : "deflate";
+    const compressor = this.compressor.algorithms.includes(algorithm) ? this.compressor : defaultCompressor;
+    const full = new Uint8Array(cs);
+    full.set(data);
+    const packed = compressor.compress(algorithm, full);
+    packed.catch(() => {}); // awaited under the lock below; until then a failure must not count as unhandled
     return this.locked(async () => {
       await this.beginWrite(offset, data.length);
-      const cs = this.clusterSize;
-      if (offset % cs !== 0 || (data.length !== cs && offset + data.length !== this.header.size)) {
-        throw new InvalidArgumentError("qcow2: compressed writes cover exactly one cluster");
-      }
-      const full = new Uint8Array(cs);
-      full.set(data);
-      const packed = await compressCluster(this.header.compressionType, full);
+      const bytes = await packed;
       const gc = offset / cs;
-      if (!packed) {
+      if (bytes.length >= cs) {
         await this.writeCluster(gc, 0, data);
         return;
       }
-      let host: number;
-      // A freed tail cluster may have been reused since: only append within the same free epoch.
-      const tail = this.compressedTail.epoch === this.refcounts.freeEpoch ? this.compressedTail.host : 0;
-      if (tail && (tail % cs) + packed.length <= cs) {
-        host = tail;
-        await this.refcounts.update(Math.floor(tail / cs), 1);
-      } else {
-        host = await this.refcounts.alloc(1); // packed is smaller than a cluster
-      }
-      await this.source.write(host, packed);
-      const end = host + packed.length;
-      this.compressedTail = { host: end % cs === 0 ? 0 : end, epoch: this.refcounts.freeEpoch };
+      const host = await this.placeCompressed(bytes.length);
+      await this.source.write(host, bytes);
       const w = await this.l2ForWrite(gc);
       await this.relink(w.l2, w.l2Off, w.at, () =>
-        setCompressedEntry(w.l2, w.at, host, packed.length, this.clusterBits),
+        setCompressedEntry(w.l2, w.at, host, bytes.length, this.clusterBits),
       );
     });
+  }
+
+  /**
+   * Chooses the host bytes for a compressed stream of `length` (< cluster
+   * size) bytes and counts the clusters it touches (spec: "Compressed
+   * Clusters Descriptor" — a stream may cross host cluster boundaries, and
+   * each host cluster holds one reference per compressed cluster touching
+   * it). Streams are packed byte-contiguously, as QEMU packs them: after the
+   * previous stream, in its host cluster, continuing into the next cluster
+   * when the allocator hands out exactly that one; otherwise at a fresh
+   * cluster.
+   */
+  private async placeCompressed(length: number): Promise<number> {
+    const cs = this.clusterSize;
+    const rc = this.refcounts;
+    // A freed tail cluster may have been reused since: only append within the same free epoch.
+    let tail = this.compressedTail.epoch === rc.freeEpoch ? this.compressedTail.host : 0;
+    const tailCluster = Math.floor(tail / cs);
+    if (tail && (await rc.get(tailCluster)) >= rc.maxRefcount) tail = 0; // narrow refcounts (refcount_bits=1)
+    let host: number;
+    if (tail && (tail % cs) + length <= cs) {
+      host = tail;
+    } else {
+      const fresh = await rc.alloc(1); // a stream is shorter than a cluster: it needs at most one more
+      host = tail && fresh === (tailCluster + 1) * cs ? tail : fresh;
+    }
+    if (host === tail) await rc.update(tailCluster, 1);
+    const end = host + length;
+    this.compressedTail = { host: end % cs === 0 ? 0 : end, epoch: rc.freeEpoch };
+    return host;
   }
 
   // ---- flush and close ------------------------------------------------------
