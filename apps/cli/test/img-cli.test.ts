@@ -50,6 +50,8 @@ const ERRORS: [string[], number, string][] = [
   [["map", "--output=xml", raw], 1, "--output must be used with human or json as argument."],
   [["check", "-r", "bogus", raw], 1, "Unknown option value for -r (expecting 'leaks' or 'all'): bogus"],
   [["check", "-f", "raw", raw], 63, "This image format does not support checks"],
+  [["convert", "-t", "foo", raw, join(dir, "y.img")], 1, "Invalid cache option: foo"],
+  [["convert", "-T", "foo", raw, join(dir, "y.img")], 1, "Invalid source cache option: foo"],
   [["compare", raw], 1, "Expecting two image file names"],
   [["compare", raw, missing], 2, `Could not open '${missing}': No such file or directory`],
   [["convert", "-O", "raw"], 1, "Must specify image file name"],

@@ -39,7 +39,7 @@ export async function img(...argv: string[]): Promise<RunResult> {
   return { code, stdout, stderr };
 }
 
-function has(cmd: string): boolean {
+export function has(cmd: string): boolean {
   return spawnSync(cmd, ["--version"], { stdio: "ignore" }).status === 0;
 }
 

@@ -21,7 +21,7 @@ import {
   type SiblingOpener,
   type SourceResolver,
 } from "@backplane/disk";
-import { FileByteSource, fileError } from "./file.js";
+import { FileByteSource, type FileIoOptions, fileError } from "./file.js";
 
 /** Options for {@link openDiskFile}. */
 export interface OpenDiskFileOptions {
@@ -36,6 +36,8 @@ export interface OpenDiskFileOptions {
   /** Maximum backing-chain depth. */
   maxDepth?: number;
   registry?: FormatRegistry;
+  /** How the image's own file (not its backing files) moves bytes: cache mode, synchronous small requests. */
+  io?: FileIoOptions;
 }
 
 /** Where a backing-file reference written in `relativeTo` points on this host (relative when `relativeTo` is, like qemu). */
@@ -62,12 +64,18 @@ export const fileResolver: SourceResolver = async (name, relativeTo, readOnly) =
 };
 
 /** Opens (or with `create`, creates) the other files of a multi-file image, relative to the image's directory. */
-export const fileSiblingOpener: SiblingOpener = async (name, relativeTo, options) => {
-  const path = resolveBackingPath(name, relativeTo);
-  return options.create
-    ? FileByteSource.create(path)
-    : FileByteSource.open(path, { readOnly: options.readOnly });
-};
+export const fileSiblingOpener: SiblingOpener = (name, relativeTo, options) =>
+  siblingOpener({})(name, relativeTo, options);
+
+/** A sibling opener whose files move bytes as `io` says. */
+function siblingOpener(io: FileIoOptions): SiblingOpener {
+  return async (name, relativeTo, options) => {
+    const path = resolveBackingPath(name, relativeTo);
+    return options.create
+      ? FileByteSource.create(path, io)
+      : FileByteSource.open(path, { ...io, readOnly: options.readOnly });
+  };
+}
 
 /** A `BackingOpener` for images stored in host files. */
 export function fileBackingOpener(
@@ -86,14 +94,14 @@ export function fileBackingOpener(
 /** Opens the image in `path` and its backing chain. */
 export async function openDiskFile(path: string, options: OpenDiskFileOptions = {}): Promise<DiskImage> {
   const registry = options.registry ?? defaultRegistry;
-  const source = await FileByteSource.open(path, { readOnly: options.readOnly });
+  const source = await FileByteSource.open(path, { ...options.io, readOnly: options.readOnly });
   try {
     const topKey = await fileKey(path);
     return await registry.open(source, {
       format: options.format,
       readOnly: options.readOnly,
       noBacking: options.noBacking,
-      openSibling: fileSiblingOpener,
+      openSibling: siblingOpener(options.io ?? {}),
       openBacking: fileBackingOpener(path, { ...options, topKey }),
     });
   } catch (err) {
@@ -106,6 +114,8 @@ export async function openDiskFile(path: string, options: OpenDiskFileOptions = 
 export type CreateDiskFileOptions = Omit<CreateOptions, "openBacking" | "openSibling"> & {
   /** Never open the backing file (`create -u`): the size must be given, the image has no backing. */
   noBacking?: boolean;
+  /** How the new image's files move bytes. */
+  io?: FileIoOptions;
 };
 
 /** A new image whose files are not at their final names yet. */
@@ -146,8 +156,8 @@ export async function prepareDiskFile(
   const removeWork = () => rm(work, { recursive: true, force: true });
   let source: FileByteSource | undefined;
   try {
-    source = await FileByteSource.create(temp);
-    const { noBacking, ...createOptions } = options;
+    const { noBacking, io = {}, ...createOptions } = options;
+    source = await FileByteSource.create(temp, io);
     const image = await driver.create(source, {
       ...createOptions,
       // Names stored in the image are relative to its final place, not the work directory.
@@ -158,7 +168,7 @@ export async function prepareDiskFile(
         if (opts.create && !isAbsolute(name) && dirname(resolveBackingPath(name, relativeTo)) === work) {
           created.push(basename(name));
         }
-        return fileSiblingOpener(name, relativeTo, opts);
+        return siblingOpener(io)(name, relativeTo, opts);
       },
     });
     const placed = source;

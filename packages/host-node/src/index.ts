@@ -14,7 +14,7 @@ export {
   prepareDiskFile,
   resolveBackingPath,
 } from "./disk-file.js";
-export { FileByteSource, type FileOpenOptions, fileError, HostIoError } from "./file.js";
+export { FileByteSource, type FileIoOptions, type FileOpenOptions, fileError, HostIoError } from "./file.js";
 export { type DownloadProgress, type HttpGetOptions, httpGet } from "./http-fetch.js";
 export { SOCKET_NET_MAX_FRAME, SocketNetBackend, type SocketNetHooks } from "./net-socket.js";
 export { StdioCharBackend, type StdioOptions } from "./stdio.js";
