@@ -2,6 +2,7 @@
 
 export { type AptSourceFile, readAptSourceFiles } from "./apt-sources.js";
 export { readFileIfExists, userCacheDir, writeFileAtomic } from "./cache.js";
+export { WorkerCompressor, type WorkerCompressorOptions } from "./compressor.js";
 export {
   type CreateDiskFileOptions,
   createDiskFile,
