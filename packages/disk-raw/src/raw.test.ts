@@ -49,6 +49,29 @@ describe("raw", () => {
     expect(raw.measure?.({ size: 1000 })).toEqual({ required: 1024, "fully-allocated": 1024 });
   });
 
+  it("opens a file that ends inside a sector as whole sectors; the tail reads as zeroes", async () => {
+    const img = await raw.open(new MemoryByteSource("odd", new Uint8Array(1000).fill(7)));
+    expect(img.size).toBe(1024);
+    expect((await img.info())["virtual-size"]).toBe(1024);
+    const tail = new Uint8Array(48);
+    await img.read(976, tail);
+    expect([...tail]).toEqual([...new Array(24).fill(7), ...new Array(24).fill(0)]);
+  });
+
+  it("maps the holes its byte source reports as zeroes and the rest as data, at their file offsets", async () => {
+    const src = Object.assign(new MemoryByteSource("sparse", new Uint8Array(16384)), {
+      allocationMap: async (offset: number, length: number) => [
+        { start: offset, length: 4096 - offset, data: false },
+        { start: 4096, length: offset + length - 4096, data: true },
+      ],
+    });
+    const img = await raw.open(src);
+    expect(await img.blockStatus(1024, 8192)).toEqual([
+      { start: 1024, length: 3072, depth: 0, present: true, data: false, zero: true, offset: 1024 },
+      { start: 4096, length: 5120, depth: 0, present: true, data: true, zero: false, offset: 4096 },
+    ]);
+  });
+
   it("is what the registry falls back to", async () => {
     const reg = new FormatRegistry();
     reg.register(raw);

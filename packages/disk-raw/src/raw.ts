@@ -2,10 +2,15 @@
  * Raw disk images: the virtual disk is the file, byte for byte (qemu's `raw`
  * driver, block/raw-format.c, over a plain file).
  *
- * Deviation: a `ByteSource` has no hole information (no SEEK_DATA), so
- * `blockStatus` reports the whole image as data, where qemu reports holes of
- * sparse files as `data: false, zero: true`; discard writes zeroes instead of
- * punching a hole. `preallocation=falloc` is treated as `full`.
+ * `blockStatus` reports the holes of a sparse file as `data: false, zero: true`
+ * and the rest as data, both at their file offset, like qemu's file driver
+ * (block/file-posix.c, lseek(2) SEEK_DATA/SEEK_HOLE), when the byte source can
+ * tell (`ByteSource.allocationMap`); otherwise everything is data. The virtual
+ * size is the file size rounded up to whole sectors; the partial sector past
+ * the end of the file reads as zeroes and maps as a hole, as in qemu.
+ *
+ * Deviation: discard writes zeroes instead of punching a hole (a `ByteSource`
+ * has no fallocate(2) PUNCH_HOLE). `preallocation=falloc` is treated as `full`.
  */
 import { InvalidArgumentError, ReadOnlyError, UnsupportedError } from "@backplane/core";
 import type {
@@ -93,7 +98,18 @@ export class RawImage implements DiskImage {
   async blockStatus(offset: number, length: number): Promise<MapExtent[]> {
     checkRange(this.#size, offset, length);
     if (length === 0) return [];
-    return [{ start: offset, length, depth: 0, present: true, data: true, zero: false, offset }];
+    const extents = (await this.source.allocationMap?.(offset, length)) ?? [
+      { start: offset, length, data: true },
+    ];
+    return extents.map(({ start, length, data }) => ({
+      start,
+      length,
+      depth: 0,
+      present: true,
+      data,
+      zero: !data,
+      offset: start,
+    }));
   }
 
   async resize(size: number, options: { shrink?: boolean } = {}): Promise<void> {
@@ -117,7 +133,7 @@ export const raw: DiskFormat = {
   probe: () => 1,
 
   async open(source: ByteSource, options: OpenOptions = {}): Promise<DiskImage> {
-    return new RawImage(source, await source.size(), options.readOnly ?? source.readOnly);
+    return new RawImage(source, roundUp(await source.size()), options.readOnly ?? source.readOnly);
   },
 
   async create(source: ByteSource, options: CreateOptions): Promise<DiskImage> {

@@ -28,6 +28,17 @@ export interface ByteSource {
   close(): Promise<void>;
   /** Bytes the source occupies on the host (a sparse file's allocated blocks), when known. */
   allocatedSize?(): Promise<number>;
+  /**
+   * Which bytes of `[offset, offset + length)` the host stores (`data: true`)
+   * and which lie in holes that read as zeroes without being stored
+   * (`data: false`; bytes past the end of the source count as a hole): sorted,
+   * adjacent extents covering the whole range, at the host's granularity (a
+   * file-system block). A sparse host file answers with lseek(2)
+   * SEEK_DATA/SEEK_HOLE. `data: true` promises nothing about the contents, and
+   * a host that cannot tell reports everything as data; sources without hole
+   * information leave the method out.
+   */
+  allocationMap?(offset: number, length: number): Promise<{ start: number; length: number; data: boolean }[]>;
 }
 
 /** Opens the image a backing-file reference names (relative names resolve against `relativeTo`). */
