@@ -1,7 +1,7 @@
 /** `img convert`, `img commit` and `img rebase`: the commands that copy data between images. */
 import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
 import { copyImage, type DiskImage, defaultRegistry, isZero, readBacking } from "@backplane/disk";
-import { openDiskFile, prepareDiskFile, resolveBackingPath } from "@backplane/host-node";
+import { openDiskFile, prepareDiskFile, resolveBackingPath, WorkerCompressor } from "@backplane/host-node";
 import { Options, parseArgs, parseKeyValues, UsageError } from "./args.js";
 import { firstDifference, type Io, withImage } from "./common.js";
 import { parseSize } from "./size.js";
@@ -73,12 +73,14 @@ export async function convert(argv: string[], io: Io): Promise<number> {
   cacheMode(opts.get("T") ?? "writeback", "source cache");
 
   const src = await openDiskFile(srcName, { format: opts.get("f"), readOnly: true });
+  // -c compresses on worker threads (an existing -n target uses its format's own compressor).
+  const compressor = opts.has("c") ? new WorkerCompressor() : undefined;
   return withImage(src, async () => {
     // A new target is filled beside its final name and moved there only when complete,
     // so a failed conversion never destroys the file it would have replaced.
     const pending = existing
       ? undefined
-      : await prepareDiskFile(dstName, driver.name, { size: src.size, options, io: { cache } });
+      : await prepareDiskFile(dstName, driver.name, { size: src.size, options, compressor, io: { cache } });
     const dst =
       pending?.image ?? (await openDiskFile(dstName, { format: outFormat, noBacking: true, io: { cache } }));
     try {
@@ -104,7 +106,7 @@ export async function convert(argv: string[], io: Io): Promise<number> {
     }
     await dst.close();
     return 0;
-  });
+  }).finally(() => compressor?.close());
 }
 
 export async function commit(argv: string[], io: Io): Promise<number> {
