@@ -13,6 +13,7 @@
 import {
   CorruptDataError,
   InvalidArgumentError,
+  readSafeU64BE,
   readU16BE,
   readU32BE,
   readU64BE,
@@ -92,11 +93,11 @@ export interface HeaderExtension {
 
 /** Reads a big-endian u64 that must fit a JS number, or reports `what` as corrupt. */
 export function readOffset(b: Uint8Array, o: number, what: string): number {
-  const v = readU64BE(b, o);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new CorruptDataError(`qcow2: ${what} 0x${v.toString(16)} is out of range`);
+  // Tables hold thousands of entries: plain numbers unless the value is out of range.
+  if (readU32BE(b, o) > 0x1fffff) {
+    throw new CorruptDataError(`qcow2: ${what} 0x${readU64BE(b, o).toString(16)} is out of range`);
   }
-  return Number(v);
+  return readSafeU64BE(b, o);
 }
 
 const decoder = new TextDecoder();
