@@ -1,8 +1,10 @@
 /**
  * Benchmark: `backplane img convert` next to `qemu-img convert` in the same
  * run, raw -> qcow2 and qcow2 -> raw on a 512 MiB image (half random data in
- * 1 MiB runs, half holes), and an empty 1 TiB qcow2 (the time is all metadata
- * walking and process start-up). Reports the median of BACKPLANE_BENCH_RUNS runs (default 3)
+ * 1 MiB runs, half holes), an empty 1 TiB qcow2 (the time is all metadata
+ * walking and process start-up), and compressed output (`-c`, deflate and
+ * zstd) from a quarter-size compressible text-like raw image, where the
+ * output sizes are printed too. Reports the median of BACKPLANE_BENCH_RUNS runs (default 3)
  * and the ratio ours/qemu. The CLI is bundled from the current sources first
  * (tsup, "source" export condition), so neither a stale dist/ nor tsx's
  * start-up cost skews the numbers. Both outputs are checked with
@@ -12,7 +14,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomFillSync } from "node:crypto";
-import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "tsup";
@@ -56,6 +58,28 @@ try {
   }
   closeSync(fd);
 
+  // Compressible input: pseudo-random lowercase "words" and spaces (about 60% after deflate).
+  const TEXT_MIB = Math.max(1, Math.floor(SIZE_MIB / 4));
+  const text = join(dir, "text.raw");
+  const tfd = openSync(text, "w");
+  let state = 987654321;
+  const random = () => {
+    // mulberry32
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let mib = 0; mib < TEXT_MIB; mib++) {
+    for (let i = 0; i < chunk.length; ) {
+      const len = 2 + Math.floor(random() * 8);
+      for (let k = 0; k < len && i < chunk.length; k++) chunk[i++] = 97 + Math.floor(random() * 26);
+      if (i < chunk.length) chunk[i++] = 32;
+    }
+    writeSync(tfd, chunk, 0, chunk.length, mib << 20);
+  }
+  closeSync(tfd);
+
   const time = (cmd: string[]): number => {
     const t0 = process.hrtime.bigint();
     const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
@@ -73,12 +97,22 @@ try {
   spawnSync("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", src, qcow2]);
   const empty = join(dir, "empty-1t.qcow2");
   spawnSync("qemu-img", ["create", "-q", "-f", "qcow2", empty, "1T"]);
-  const cases = [
+  const cases: { name: string; from: string; to: string; input: string; args?: string[] }[] = [
     { name: `raw -> qcow2 (${SIZE_MIB} MiB)`, from: "raw", to: "qcow2", input: src },
     { name: `qcow2 -> raw (${SIZE_MIB} MiB)`, from: "qcow2", to: "raw", input: qcow2 },
     { name: "empty 1 TiB qcow2 -> qcow2", from: "qcow2", to: "qcow2", input: empty },
+    { name: `raw -> qcow2 -c (${TEXT_MIB} MiB)`, from: "raw", to: "qcow2", input: text, args: ["-c"] },
+    {
+      name: `  ... zstd (${TEXT_MIB} MiB)`,
+      from: "raw",
+      to: "qcow2",
+      input: text,
+      args: ["-c", "-o", "compression_type=zstd"],
+    },
   ];
-  console.log("case                      backplane ms   qemu-img ms   ratio");
+  console.log(
+    "case                      backplane ms   qemu-img ms   ratio   backplane bytes   qemu-img bytes",
+  );
   for (const c of cases) {
     const outOurs = join(dir, `ours.${c.to}`);
     const outQemu = join(dir, `qemu.${c.to}`);
@@ -87,14 +121,18 @@ try {
     for (let i = 0; i < RUNS; i++) {
       rmSync(outOurs, { force: true });
       rmSync(outQemu, { force: true });
-      a.push(time([...ours, "convert", "-f", c.from, "-O", c.to, c.input, outOurs]));
-      b.push(time(["qemu-img", "convert", "-f", c.from, "-O", c.to, c.input, outQemu]));
+      const args = [...(c.args ?? []), "-f", c.from, "-O", c.to, c.input];
+      a.push(time([...ours, "convert", ...args, outOurs]));
+      b.push(time(["qemu-img", "convert", ...args, outQemu]));
     }
     same(c.input, c.from, outOurs, c.to);
     same(c.input, c.from, outQemu, c.to);
     const [ma, mb] = [median(a), median(b)];
+    const sizes = c.args
+      ? `${String(statSync(outOurs).size).padStart(18)}${String(statSync(outQemu).size).padStart(17)}`
+      : "";
     console.log(
-      `${c.name.padEnd(26)}${ma.toFixed(0).padStart(12)}${mb.toFixed(0).padStart(14)}${(ma / mb).toFixed(2).padStart(8)}x`,
+      `${c.name.padEnd(26)}${ma.toFixed(0).padStart(12)}${mb.toFixed(0).padStart(14)}${(ma / mb).toFixed(2).padStart(8)}x${sizes}`,
     );
   }
 } finally {
