@@ -14,7 +14,16 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomFillSync } from "node:crypto";
-import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "tsup";
@@ -29,13 +38,18 @@ if (spawnSync("qemu-img", ["--version"]).status !== 0) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "bp-bench-"));
+// The bundle lives inside the tree so that modules resolved at run time (the zstd encoder the
+// compression workers load) are found in node_modules.
+const cacheRoot = join(here, "../node_modules/.cache");
+mkdirSync(cacheRoot, { recursive: true });
+const cliDir = mkdtempSync(join(cacheRoot, "bench-cli-"));
 try {
   await build({
     entry: { main: join(here, "../src/main.ts") },
     format: ["esm"],
     platform: "node",
     target: "node20",
-    outDir: join(dir, "cli"),
+    outDir: cliDir,
     noExternal: [/.*/],
     config: false,
     silent: true,
@@ -43,7 +57,7 @@ try {
       options.conditions = ["source"];
     },
   });
-  const ours = [process.execPath, join(dir, "cli/main.js"), "img"];
+  const ours = [process.execPath, join(cliDir, "main.js"), "img"];
   const src = join(dir, "src.raw");
   const fd = openSync(src, "w");
   ftruncateSync(fd, SIZE_MIB << 20);
@@ -137,4 +151,5 @@ try {
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
+  rmSync(cliDir, { recursive: true, force: true });
 }

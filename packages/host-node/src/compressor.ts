@@ -1,31 +1,49 @@
 /**
  * A `Compressor` (see @backplane/disk) for Node that compresses on worker
- * threads, so `convert -c` uses more than one core: each worker runs native
- * zlib with QEMU's qcow2 parameters (raw deflate, Z_DEFAULT_COMPRESSION,
- * windowBits 12, memLevel 9, as block/qcow2-threads.c sets them; spec: QEMU
+ * threads, so `convert -c` uses more than one core (spec: QEMU
  * docs/interop/qcow2.txt, "Compressed Clusters Descriptor" and the
- * compression_type header field). Tasks go to the worker with the fewest in
- * flight.
- *
- * Deviation: zstd is not handled here (Node 20's zlib has none); images that
- * use it fall back to the format's own compressor.
+ * compression_type header field). Deflate is native zlib with QEMU's qcow2
+ * parameters (raw deflate, Z_DEFAULT_COMPRESSION, windowBits 12, memLevel 9,
+ * as block/qcow2-threads.c sets them). zstd (level 3, QEMU's default) is the
+ * zstd library compiled to WebAssembly (@hpcc-js/wasm-zstd; Node 20's zlib has
+ * no zstd), loaded by each worker on its first zstd task; where that module
+ * cannot be resolved (a bundle outside a node_modules tree) `algorithms`
+ * lists deflate only and the format's own encoder does zstd. Tasks go to the
+ * worker with the fewest in flight.
  *
  * Workers start on first use and are unreferenced while idle, so they never
  * keep the process alive; `close()` stops them.
  */
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
 import type { Compressor } from "@backplane/disk";
 
-/** The worker's program (CommonJS, evaluated): deflates each message's bytes and answers with the result. */
+/** The worker's program (CommonJS, evaluated): compresses each message's bytes and answers with the result. */
 const WORKER_SOURCE = `
-const { parentPort } = require("node:worker_threads");
+const { parentPort, workerData } = require("node:worker_threads");
 const { constants, deflateRawSync } = require("node:zlib");
 const params = { level: constants.Z_DEFAULT_COMPRESSION, windowBits: 12, memLevel: 9 };
-parentPort.on("message", ({ id, data }) => {
+let zstd;
+async function compress(algorithm, data) {
+  if (algorithm === "deflate") return deflateRawSync(data, params);
+  zstd ??= import(workerData.zstd).then((m) => m.Zstd.load());
+  const z = await zstd;
+  // One frame per cluster through a reused streaming context.
+  z.reset();
+  z.setCompressionLevel(3);
+  const head = z.compressChunk(data);
+  const tail = z.compressEnd();
+  const out = new Uint8Array(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  return out;
+}
+parentPort.on("message", async ({ id, algorithm, data }) => {
   try {
-    const out = deflateRawSync(data, params);
+    const out = await compress(algorithm, data);
     const own = out.byteOffset === 0 && out.buffer.byteLength === out.length ? out : new Uint8Array(out);
     parentPort.postMessage({ id, bytes: own }, [own.buffer]);
   } catch (err) {
@@ -33,6 +51,15 @@ parentPort.on("message", ({ id, data }) => {
   }
 });
 `;
+
+/** The zstd encoder module's URL, or undefined where it cannot be resolved. */
+function zstdModule(): string | undefined {
+  try {
+    return pathToFileURL(createRequire(import.meta.url ?? __filename).resolve("@hpcc-js/wasm-zstd")).href;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Options for {@link WorkerCompressor}. */
 export interface WorkerCompressorOptions {
@@ -52,8 +79,9 @@ interface Slot {
 
 /** Compresses on a pool of worker threads; see the module header. */
 export class WorkerCompressor implements Compressor {
-  readonly algorithms = ["deflate"] as const;
+  readonly algorithms: readonly ("deflate" | "zstd")[];
   private readonly threads: number;
+  private readonly zstd = zstdModule();
   private readonly slots: Slot[] = [];
   private nextId = 0;
   private closed = false;
@@ -63,12 +91,13 @@ export class WorkerCompressor implements Compressor {
     if (!Number.isSafeInteger(threads) || threads < 1)
       throw new InvalidArgumentError(`compressor: threads must be a positive integer, not ${threads}`);
     this.threads = threads;
+    this.algorithms = this.zstd ? ["deflate", "zstd"] : ["deflate"];
   }
 
   compress(algorithm: "deflate" | "zstd", data: Uint8Array): Promise<Uint8Array> {
     if (this.closed) return Promise.reject(new InvalidArgumentError("compressor: closed"));
-    if (algorithm !== "deflate")
-      return Promise.reject(new UnsupportedError(`compressor: ${algorithm} is not supported`));
+    if (!this.algorithms.includes(algorithm))
+      return Promise.reject(new UnsupportedError(`compressor: ${algorithm} is not available`));
     const slot = this.pick();
     const id = this.nextId++;
     // Take ownership of a buffer that holds exactly `data` (moved, not copied); copy anything else.
@@ -81,7 +110,7 @@ export class WorkerCompressor implements Compressor {
     return new Promise<Uint8Array>((resolve, reject) => {
       if (slot.tasks.size === 0) slot.worker.ref();
       slot.tasks.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, data: own }, [own.buffer as ArrayBuffer]);
+      slot.worker.postMessage({ id, algorithm, data: own }, [own.buffer as ArrayBuffer]);
     });
   }
 
@@ -99,7 +128,7 @@ export class WorkerCompressor implements Compressor {
     for (const s of this.slots) if (!best || s.tasks.size < best.tasks.size) best = s;
     if (best && (best.tasks.size === 0 || this.slots.length >= this.threads)) return best;
     // No inherited Node flags: loaders (--import) and --input-type would change how the program runs.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { zstd: this.zstd } });
     const slot: Slot = { worker, tasks: new Map() };
     slot.worker.unref();
     slot.worker.on("message", (m: { id: number; bytes?: Uint8Array; error?: string }) => {
