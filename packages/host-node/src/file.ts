@@ -4,6 +4,16 @@
  * and writes loop until the whole buffer moved (the OS may move less).
  * `allocatedSize` is the file's allocated blocks (st_blocks * 512), what
  * qemu-img reports as `actual-size`.
+ *
+ * `allocationMap` finds the holes of a sparse file with lseek(2) SEEK_DATA /
+ * SEEK_HOLE (Linux 3.1+; whence 3 and 4 from <unistd.h>), which Node's fs
+ * lacks: the optional dependency `fs-ext` passes `whence` through to lseek.
+ * lseek is a quick metadata call, so it is made synchronously (fs-ext's
+ * asynchronous form queues work on the main thread's loop, wrong in a worker).
+ * Deviation: where `fs-ext` is not installed or fails to load (no compiler at
+ * install time), on hosts other than Linux, and on file systems without
+ * SEEK_DATA (EINVAL), the whole file counts as data, as qemu's file driver
+ * does when lseek cannot tell.
  */
 
 import { readSync, writeSync } from "node:fs";
@@ -196,9 +206,86 @@ export class FileByteSource implements ByteSource {
     return (await this.#fh.stat()).blocks * 512;
   }
 
+  async allocationMap(
+    offset: number,
+    length: number,
+  ): Promise<{ start: number; length: number; data: boolean }[]> {
+    checkOffset(offset);
+    checkOffset(length);
+    const lseek = await loadSeek();
+    const end = offset + length;
+    const extents: { start: number; length: number; data: boolean }[] = [];
+    let pos = offset;
+    const add = (to: number, data: boolean) => {
+      const last = extents.at(-1);
+      if (last?.data === data) last.length += to - pos;
+      else extents.push({ start: pos, length: to - pos, data });
+      pos = to;
+    };
+    // The file may grow or shrink meanwhile: each answer is taken as it comes
+    // and clipped to the range; a hole found where data was just seen asks again.
+    while (pos < end) {
+      const data = this.#seek(lseek, pos, SEEK_DATA, Number.POSITIVE_INFINITY);
+      if (data === undefined) add(end, true);
+      else if (data > pos) add(Math.min(data, end), false);
+      else {
+        const hole = this.#seek(lseek, pos, SEEK_HOLE, pos);
+        if (hole === undefined) add(end, true);
+        else if (hole > pos) add(Math.min(hole, end), true);
+      }
+    }
+    return extents;
+  }
+
+  /**
+   * lseek(2) on the file: the offset found, `pastEnd` on ENXIO (`offset` is at
+   * or past the end of the file, or no data follows it), undefined when holes
+   * cannot be found (no `fs-ext`, EINVAL: the file system has no SEEK_DATA).
+   */
+  #seek(lseek: Lseek | undefined, offset: number, whence: number, pastEnd: number): number | undefined {
+    if (!lseek) return undefined;
+    try {
+      return lseek.seekSync(this.#fh.fd, offset, whence);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENXIO") return pastEnd;
+      if (code === "EINVAL") return undefined;
+      throw new HostIoError(`${this.#name}: lseek: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   #writable(): void {
     if (this.readOnly) throw new ReadOnlyError(`${this.name}: opened read-only`);
   }
+}
+
+/** lseek(2) whence values of Linux <unistd.h>. */
+const SEEK_DATA = 3;
+const SEEK_HOLE = 4;
+
+/** What this module uses of `fs-ext`. */
+interface Lseek {
+  /** lseek(2): the new file offset; throws an errno error (`code`: "ENXIO", ...). */
+  seekSync(fd: number, offset: number, whence: number): number;
+}
+
+/**
+ * The package name is a variable so that bundlers leave the import alone: a
+ * native addon cannot be bundled, it is found in node_modules at run time.
+ */
+const FS_EXT = "fs-ext";
+let seekLoad: Promise<Lseek | undefined> | undefined;
+
+/** Loads `fs-ext` once, on first use; undefined where it cannot serve SEEK_DATA. */
+function loadSeek(): Promise<Lseek | undefined> {
+  seekLoad ??=
+    process.platform === "linux"
+      ? import(FS_EXT).then(
+          (m: { default: Lseek }) => m.default,
+          () => undefined,
+        )
+      : Promise.resolve(undefined);
+  return seekLoad;
 }
 
 function checkOffset(offset: number): void {
