@@ -33,16 +33,16 @@ describe("WorkerCompressor", () => {
     }
   });
 
-  it("takes ownership of a whole buffer and copies a view of a larger one", async () => {
+  it("takes ownership of a whole buffer and copies a view of a larger one (Buffer too)", async () => {
     const c = new WorkerCompressor({ threads: 1 });
     try {
       const whole = sample(7);
       await c.compress("deflate", whole);
       expect(whole.byteLength).toBe(0); // transferred to the worker
-      const big = sample(8, 3 * 65536);
+      const big = Buffer.from(sample(8, 3 * 65536)); // Buffer#slice makes views, not copies
       const before = big.slice();
       const out = await c.compress("deflate", big.subarray(65536, 2 * 65536));
-      expect(Buffer.from(big).equals(before)).toBe(true);
+      expect(big.equals(before)).toBe(true);
       expect(inflateRawSync(out).equals(before.subarray(65536, 2 * 65536))).toBe(true);
     } finally {
       await c.close();

@@ -106,7 +106,7 @@ export class WorkerCompressor implements Compressor {
       data.byteOffset === 0 &&
       data.byteLength === data.buffer.byteLength
         ? data
-        : data.slice();
+        : new Uint8Array(data); // a copy (Buffer#slice would be a view)
     return new Promise<Uint8Array>((resolve, reject) => {
       if (slot.tasks.size === 0) slot.worker.ref();
       slot.tasks.set(id, { resolve, reject });
