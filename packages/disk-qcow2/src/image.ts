@@ -9,7 +9,8 @@
  * refcounts feature bits of the "Header".
  *
  * Write ordering (crash safety): a new cluster is counted, its data written,
- * and only then linked. Data goes to the file at once; dirty L2 tables are
+ * and only then linked (the data write itself runs outside the image lock,
+ * see `write`). Data goes to the file at once; dirty L2 tables are
  * written after the refcount blocks (the L2 cache's `beforeStore`), the L1
  * table after the L2 tables, and references dropped by a rewrite are freed
  * only after the rewritten tables reached the file (`pendingFrees`). A writer
@@ -132,6 +133,8 @@ export class Qcow2Image implements DiskImage {
   snapshotTableBytes: number;
 
   private readonly pendingFrees = new Map<number, number>();
+  /** Unfinished requests that change guest bytes `[start, end)`, in issue order. */
+  private readonly changes: { start: number; end: number; done: Promise<unknown> }[] = [];
   private l1DirtyFrom = Number.POSITIVE_INFINITY;
   private l1DirtyTo = -1;
   /** Host offset where the next compressed stream may be appended (0: start a new cluster), valid in `epoch`. */
@@ -265,9 +268,33 @@ export class Qcow2Image implements DiskImage {
     return this.header.size;
   }
 
-  /** Runs `op` after every earlier operation on this image has finished. */
+  /** Runs `op` alone, after every earlier request on this image has finished. */
   private locked<T>(op: () => Promise<T>): Promise<T> {
-    return this.queue.run(op);
+    return this.request(0, Number.POSITIVE_INFINITY, true, () => this.queue.run(op));
+  }
+
+  /** Runs `op` alone, after every earlier request on guest bytes `[start, end)` has finished. */
+  private ranged<T>(start: number, end: number, mutates: boolean, op: () => Promise<T>): Promise<T> {
+    return this.request(start, end, mutates, () => this.queue.run(op));
+  }
+
+  /**
+   * Starts request `op` on guest bytes `[start, end)` once every earlier
+   * unfinished change overlapping them has finished, and records it (when it
+   * `mutates`) for later requests to wait on: requests that overlap complete
+   * in the order they were issued, even though a write's data goes to the
+   * file outside the image lock (see {@link Qcow2Image.write}).
+   */
+  private request<T>(start: number, end: number, mutates: boolean, op: () => Promise<T>): Promise<T> {
+    const before = this.changes.filter((c) => c.start < end && start < c.end).map((c) => c.done);
+    const run = before.length ? Promise.allSettled(before).then(op) : op();
+    if (mutates) {
+      const change = { start, end, done: run };
+      this.changes.push(change);
+      const drop = () => this.changes.splice(this.changes.indexOf(change), 1);
+      run.then(drop, drop);
+    }
+    return run;
   }
 
   private async openForWriting(): Promise<void> {
@@ -360,7 +387,9 @@ export class Qcow2Image implements DiskImage {
 
   read(offset: number, dest: Uint8Array): Promise<void> {
     // Reads queued back to back run together; writes, flushes and snapshots wait for them.
-    return this.queue.runShared(() => this.readGuest(offset, dest));
+    return this.request(offset, offset + dest.length, false, () =>
+      this.queue.runShared(() => this.readGuest(offset, dest)),
+    );
   }
 
   /** Reads guest bytes, batching runs that are contiguous in the file into one host read. */
@@ -435,20 +464,30 @@ export class Qcow2Image implements DiskImage {
     }
   }
 
+  /**
+   * Whole clusters that need new host clusters are gathered into runs, each
+   * one allocation and one data write. The data of those runs is written
+   * outside the image lock, so several writes of new data proceed at once
+   * (as QEMU's do): the clusters are counted under the lock, written, and
+   * linked under the lock again. Until linked they are invisible, so a
+   * concurrent read or overlapping write sees the old contents, as it may.
+   * Everything else (rewrites in place, partial clusters) happens under the
+   * first lock.
+   */
   write(offset: number, src: Uint8Array): Promise<void> {
-    return this.locked(async () => {
+    return this.request(offset, offset + src.length, true, () => this.writeOp(offset, src));
+  }
+
+  private async writeOp(offset: number, src: Uint8Array): Promise<void> {
+    const cs = this.clusterSize;
+    const runs = await this.queue.run(async () => {
       await this.beginWrite(offset, src.length);
-      const cs = this.clusterSize;
-      // Whole clusters that need new host clusters are gathered into runs: one allocation, one data write.
+      const out: { host: number; gcs: number[]; pos: number }[] = [];
       let run: { gc: number; pos: number }[] = [];
-      const flushRun = async () => {
+      const endRun = async () => {
         if (!run.length) return;
         const host = await this.refcounts.alloc(run.length);
-        await this.source.write(host, src.subarray(run[0].pos, run[0].pos + run.length * cs));
-        for (const [i, { gc }] of run.entries()) {
-          const w = await this.l2ForWrite(gc);
-          await this.relink(w.l2, w.l2Off, w.at, () => setEntry(w.l2, w.at, host + i * cs, true));
-        }
+        out.push({ host, gcs: run.map((r) => r.gc), pos: run[0].pos });
         run = [];
       };
       await this.eachCluster(offset, src.length, async (gc, inC, n, pos) => {
@@ -456,14 +495,29 @@ export class Qcow2Image implements DiskImage {
           const { l2, at } = await this.l2ForWrite(gc);
           if (!(clusterType(l2, at) === ClusterType.Normal && entryCopied(l2, at))) {
             run.push({ gc, pos });
-            if (run.length >= MAX_RUN_CLUSTERS) await flushRun();
+            if (run.length >= MAX_RUN_CLUSTERS) await endRun();
             return;
           }
         }
-        await flushRun();
+        await endRun();
         await this.writeCluster(gc, inC, src.subarray(pos, pos + n));
       });
-      await flushRun();
+      await endRun();
+      return out;
+    });
+    if (!runs.length) return;
+    // A failed data write leaves its clusters counted but unlinked: leaked, never corrupt.
+    await Promise.all(
+      runs.map((r) => this.source.write(r.host, src.subarray(r.pos, r.pos + r.gcs.length * cs))),
+    );
+    await this.queue.run(async () => {
+      if (this.closed) throw new InvalidArgumentError("qcow2: image is closed");
+      for (const r of runs) {
+        for (const [i, gc] of r.gcs.entries()) {
+          const w = await this.l2ForWrite(gc);
+          await this.relink(w.l2, w.l2Off, w.at, () => setEntry(w.l2, w.at, r.host + i * cs, true));
+        }
+      }
     });
   }
 
@@ -557,7 +611,7 @@ export class Qcow2Image implements DiskImage {
   }
 
   writeZeroes(offset: number, length: number, _options?: WriteZeroesOptions): Promise<void> {
-    return this.locked(async () => {
+    return this.ranged(offset, offset + length, true, async () => {
       await this.beginWrite(offset, length);
       await this.zeroRange(offset, length);
     });
@@ -580,7 +634,7 @@ export class Qcow2Image implements DiskImage {
   }
 
   discard(offset: number, length: number): Promise<void> {
-    return this.locked(async () => {
+    return this.ranged(offset, offset + length, true, async () => {
       await this.beginWrite(offset, length);
       const cs = this.clusterSize;
       const start = Math.ceil(offset / cs) * cs;
@@ -620,7 +674,7 @@ export class Qcow2Image implements DiskImage {
     full.set(data);
     const packed = compressor.compress(algorithm, full);
     packed.catch(() => {}); // awaited under the lock below; until then a failure must not count as unhandled
-    return this.locked(async () => {
+    return this.ranged(offset, offset + data.length, true, async () => {
       await this.beginWrite(offset, data.length);
       const bytes = await packed;
       const gc = offset / cs;
@@ -897,7 +951,7 @@ export class Qcow2Image implements DiskImage {
   }
 
   blockStatus(offset: number, length: number): Promise<MapExtent[]> {
-    return this.locked(async () => {
+    return this.ranged(offset, offset + length, false, async () => {
       this.checkRange(offset, length);
       const out: MapExtent[] = [];
       const cs = this.clusterSize;

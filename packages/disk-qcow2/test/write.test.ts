@@ -420,6 +420,42 @@ describe.skipIf(!hasQemu)("images we write pass qemu-img check and compare", () 
     expectContent(p, model);
   });
 
+  it("writes of new data at different places reach the file together, and the image stays clean", async () => {
+    const p = next();
+    const size = 16 << 20;
+    const img = await createImage(p, size, {});
+    // Count data writes (>= one cluster) that overlap in time on the file.
+    const source = img.source;
+    const write = source.write.bind(source);
+    let running = 0;
+    let most = 0;
+    source.write = async (offset: number, bytes: Uint8Array) => {
+      const big = bytes.length >= img.clusterSize;
+      if (big) most = Math.max(most, ++running);
+      try {
+        await new Promise((r) => setTimeout(r, 2));
+        await write(offset, bytes);
+      } finally {
+        if (big) running--;
+      }
+    };
+    const model = new Uint8Array(size);
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 8; i++) {
+      const data = new Uint8Array(1 << 20).fill(0x30 + i);
+      writes.push(img.write(i * (2 << 20), data));
+      model.set(data, i * (2 << 20));
+    }
+    await Promise.all(writes);
+    expect(most).toBeGreaterThan(1);
+    const seen = new Uint8Array(size);
+    await img.read(0, seen);
+    expect(Buffer.compare(Buffer.from(seen), Buffer.from(model))).toBe(0);
+    await img.close();
+    expectClean(p);
+    expectContent(p, model);
+  });
+
   it("refuses writes to read-only and extended-L2 images", async () => {
     const p = next();
     qemuImg("create", "-f", "qcow2", "-o", "extended_l2=on", p, "1M");

@@ -67,43 +67,55 @@ export async function copyImage(
     );
   }
 
-  const zero = async (offset: number, length: number) => {
+  // Each function below issues its destination requests at once, in order,
+  // and returns a promise of their completion.
+  const zero = (offset: number, length: number): Promise<unknown> => {
     result.zeroed += length;
-    if (targetIsZero) return;
-    if (dst.writeZeroes) await dst.writeZeroes(offset, length);
-    else
-      for (let p = 0; p < length; p += chunk)
-        await dst.write(offset + p, new Uint8Array(Math.min(chunk, length - p)));
+    if (targetIsZero) return Promise.resolve();
+    if (dst.writeZeroes) return dst.writeZeroes(offset, length);
+    const writes: Promise<void>[] = [];
+    for (let p = 0; p < length; p += chunk)
+      writes.push(dst.write(offset + p, new Uint8Array(Math.min(chunk, length - p))));
+    return Promise.all(writes);
   };
-  const data = async (offset: number, bytes: Uint8Array) => {
+  const data = (offset: number, bytes: Uint8Array): Promise<unknown> => {
     const runs = sparse > 0 ? zeroRuns(bytes, sparse) : [{ start: 0, end: bytes.length, zero: false }];
-    for (const r of runs) {
-      if (r.zero) await zero(offset + r.start, r.end - r.start);
-      else {
+    return Promise.all(
+      runs.map((r) => {
+        if (r.zero) return zero(offset + r.start, r.end - r.start);
         result.written += r.end - r.start;
-        await dst.write(offset + r.start, bytes.subarray(r.start, r.end));
-      }
-    }
+        return dst.write(offset + r.start, bytes.subarray(r.start, r.end));
+      }),
+    );
   };
 
-  // Up to `depth` chunks are read at once while the destination is written in
-  // disk order, one request at a time (allocating formats then lay clusters out
-  // sequentially, as qemu-img does without -W). Not for `top` copies, where
-  // source and destination are one chain.
+  // Up to `depth` chunks are in flight: read at once, their writes issued in
+  // disk order (allocating formats then lay clusters out sequentially, as
+  // qemu-img does without -W) as soon as the read is done, without waiting
+  // for earlier writes to finish. Progress is reported in disk order. Not
+  // for `top` copies, where source and destination are one chain.
   const depth = options.ranges === "top" ? 1 : Math.max(1, options.depth ?? 4);
   const free: Uint8Array[] = [];
   const inFlight: Promise<void>[] = [];
-  let writes: Promise<void> = Promise.resolve();
+  /** Settles once the previous chunk's writes have been issued (an object, so as not to wait for them). */
+  let issued: Promise<{ done: Promise<unknown> } | undefined> = Promise.resolve(undefined);
+  let reported: Promise<void> = Promise.resolve();
   let done = 0;
-  const step = (n: number, work: () => Promise<void>) => {
-    writes = writes.then(work).then(() => {
-      done += n;
-      options.onProgress?.(done, total);
-    });
-    const settled = writes;
+  const step = (n: number, ready: Promise<unknown>, issue: () => Promise<unknown>, after?: () => void) => {
+    ready.catch(() => {}); // awaited below, possibly after it failed
+    const started = issued.then(() => ready).then(() => ({ done: issue() }));
+    issued = started;
+    const finished = started.then((s) => s.done).then(after);
+    finished.catch(() => {}); // after a failure the chain below no longer waits for it
+    reported = reported
+      .then(() => finished)
+      .then(() => {
+        done += n;
+        options.onProgress?.(done, total);
+      });
     // A failure is reported by the `await` that reaches it, not as an unhandled rejection.
-    settled.catch(() => {});
-    inFlight.push(settled);
+    reported.catch(() => {});
+    inFlight.push(reported);
   };
   for (let pos = 0; pos < total; ) {
     const span = Math.min(total - pos, 64 * chunk);
@@ -111,9 +123,7 @@ export async function copyImage(
       if (!e.data) {
         // Zero or unallocated ranges are one step however long (a 1 TiB empty disk is a few steps).
         while (inFlight.length >= depth) await inFlight.shift();
-        step(e.length, async () => {
-          if (e.zero) await zero(e.start, e.length);
-        });
+        step(e.length, Promise.resolve(), () => (e.zero ? zero(e.start, e.length) : Promise.resolve()));
         continue;
       }
       for (let off = e.start; off < e.start + e.length; ) {
@@ -122,18 +132,17 @@ export async function copyImage(
         const buf = free.pop() ?? new Uint8Array(chunk);
         const part = buf.subarray(0, n);
         const at = off;
-        const read = src.read(at, part);
-        read.catch(() => {});
-        step(n, async () => {
-          await read;
-          await data(at, part);
-          free.push(buf);
-        });
+        step(
+          n,
+          src.read(at, part),
+          () => data(at, part),
+          () => free.push(buf),
+        );
         off += n;
       }
     }
     pos += span;
   }
-  await writes;
+  await reported;
   return result;
 }

@@ -73,4 +73,49 @@ describe("copyImage", () => {
     };
     await expect(copyImage(src, dst, { bufferSize: 4 * G })).rejects.toThrow("disk full");
   });
+
+  it("issues writes in disk order while reads finish out of order, several writes in flight", async () => {
+    const src = new SparseImage(64 * G);
+    await src.write(
+      0,
+      Uint8Array.from({ length: 64 * G }, (_, i) => 1 + (i % 251)),
+    );
+    // Later reads finish first: the read of chunk k takes (8 - k % 8) ms.
+    const read = src.read.bind(src);
+    src.read = async (offset, dest) => {
+      await new Promise((r) => setTimeout(r, 8 - ((offset / (4 * G)) % 8)));
+      return read(offset, dest);
+    };
+    const dst = new SparseImage(64 * G);
+    const write = dst.write.bind(dst);
+    let running = 0;
+    let most = 0;
+    dst.write = async (offset, bytes) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 2));
+      await write(offset, bytes);
+      running--;
+    };
+    const progress: number[] = [];
+    await copyImage(src, dst, { bufferSize: 4 * G, depth: 4, onProgress: (d) => progress.push(d) });
+    expect(firstDifference(await contents(dst), await contents(src))).toBe(-1);
+    const offsets = dst.writes.map((w) => w.offset);
+    expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    expect(most).toBeGreaterThan(1);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  });
+
+  it("a failed source read rejects the copy; nothing after it is written", async () => {
+    const src = new SparseImage(64 * G);
+    await src.write(0, new Uint8Array(64 * G).fill(3));
+    const read = src.read.bind(src);
+    src.read = async (offset, dest) => {
+      if (offset === 8 * G) throw new Error("bad sector");
+      return read(offset, dest);
+    };
+    const dst = new SparseImage(64 * G);
+    await expect(copyImage(src, dst, { bufferSize: 4 * G, depth: 4 })).rejects.toThrow("bad sector");
+    expect(dst.writes.every((w) => w.offset < 8 * G)).toBe(true);
+  });
 });
