@@ -46,4 +46,15 @@ describe.skipIf(!QEMU)("convert -c judged by qemu-img", () => {
       expect(statSync(ours).size).toBeLessThanOrEqual(statSync(theirs).size * 1.05);
     });
   }
+
+  it("-n: into an existing qcow2 made by qemu-img", async () => {
+    const target = join(dir, "existing.qcow2");
+    expect(qemuImg("create", "-q", "-f", "qcow2", target, String(6 << 20)).code).toBe(0);
+    const r = await img("convert", "-n", "-c", "-f", "raw", "-O", "qcow2", src, target);
+    expect(r.code, r.stderr).toBe(0);
+    const check = qemuImg("check", "--output=json", target);
+    expect(check.code, check.stdout).toBe(0);
+    expect(JSON.parse(check.stdout)["compressed-clusters"]).toBe(80);
+    expect(qemuImg("compare", "-f", "raw", "-F", "qcow2", src, target).code).toBe(0);
+  });
 });

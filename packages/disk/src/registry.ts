@@ -6,23 +6,15 @@
  * other format claims the file.
  */
 import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
-import type { BackingOpener, ByteSource, DiskFormat, DiskImage, SiblingOpener } from "./types.js";
+import type { ByteSource, DiskFormat, DiskImage, OpenOptions } from "./types.js";
 
 /** Bytes read from the start of a source for probing (qemu's BLOCK_PROBE_BUF_SIZE). */
 export const PROBE_BYTES = 2048;
 
 /** Options for {@link FormatRegistry.open} and {@link openDisk}. */
-export interface OpenDiskOptions {
+export interface OpenDiskOptions extends OpenOptions {
   /** Format name or alias; probed when omitted. */
   format?: string;
-  /** Open without write access. */
-  readOnly?: boolean;
-  /** Opens backing files (see `chainOpener`); without it, images with a backing file fail to open. */
-  openBacking?: BackingOpener;
-  /** Open only this image, not its backing chain. */
-  noBacking?: boolean;
-  /** Opens the other files of multi-file images (VMDK extents). */
-  openSibling?: SiblingOpener;
 }
 
 /** A set of format drivers, looked up by name or alias. */
@@ -79,13 +71,9 @@ export class FormatRegistry {
 
   /** Opens `source` with the named driver, or the probed one. */
   async open(source: ByteSource, options: OpenDiskOptions = {}): Promise<DiskImage> {
-    const format = options.format !== undefined ? this.get(options.format) : await this.probe(source);
-    return format.open(source, {
-      readOnly: options.readOnly ?? source.readOnly,
-      openBacking: options.openBacking,
-      noBacking: options.noBacking,
-      openSibling: options.openSibling,
-    });
+    const { format: name, ...open } = options;
+    const format = name !== undefined ? this.get(name) : await this.probe(source);
+    return format.open(source, { ...open, readOnly: options.readOnly ?? source.readOnly });
   }
 }
 

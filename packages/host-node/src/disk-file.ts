@@ -13,6 +13,7 @@ import { basename, dirname, isAbsolute, join } from "node:path";
 import { UnsupportedError } from "@backplane/core";
 import {
   type BackingOpener,
+  type Compressor,
   type CreateOptions,
   chainOpener,
   type DiskImage,
@@ -38,6 +39,8 @@ export interface OpenDiskFileOptions {
   registry?: FormatRegistry;
   /** How the image's own file (not its backing files) moves bytes: cache mode, synchronous small requests. */
   io?: FileIoOptions;
+  /** Compresses clusters for the image's `writeCompressed` (see `OpenOptions.compressor` in @backplane/disk). */
+  compressor?: Compressor;
 }
 
 /** Where a backing-file reference written in `relativeTo` points on this host (relative when `relativeTo` is, like qemu). */
@@ -101,6 +104,7 @@ export async function openDiskFile(path: string, options: OpenDiskFileOptions = 
       format: options.format,
       readOnly: options.readOnly,
       noBacking: options.noBacking,
+      compressor: options.compressor,
       openSibling: siblingOpener(options.io ?? {}),
       openBacking: fileBackingOpener(path, { ...options, topKey }),
     });

@@ -73,7 +73,7 @@ export async function convert(argv: string[], io: Io): Promise<number> {
   cacheMode(opts.get("T") ?? "writeback", "source cache");
 
   const src = await openDiskFile(srcName, { format: opts.get("f"), readOnly: true });
-  // -c compresses on worker threads (an existing -n target uses its format's own compressor).
+  // -c compresses on worker threads.
   const compressor = opts.has("c") ? new WorkerCompressor() : undefined;
   return withImage(src, async () => {
     // A new target is filled beside its final name and moved there only when complete,
@@ -82,7 +82,8 @@ export async function convert(argv: string[], io: Io): Promise<number> {
       ? undefined
       : await prepareDiskFile(dstName, driver.name, { size: src.size, options, compressor, io: { cache } });
     const dst =
-      pending?.image ?? (await openDiskFile(dstName, { format: outFormat, noBacking: true, io: { cache } }));
+      pending?.image ??
+      (await openDiskFile(dstName, { format: outFormat, noBacking: true, io: { cache }, compressor }));
     try {
       let compressChunk: number | undefined;
       if (opts.has("c")) {
