@@ -6,10 +6,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { has, QEMU, tempDir } from "./img-helpers.js";
+import { has, imgCommand, QEMU, tempDir } from "./img-helpers.js";
 
 const STRACE = has("strace");
 const { dir, cleanup } = tempDir();
@@ -41,16 +40,7 @@ describe.skipIf(!STRACE || !QEMU)("convert -t, judged by strace next to qemu-img
   const src = join(dir, "src.raw");
   // 64 MiB of non-zero data: writing it back takes well over a millisecond.
   writeFileSync(src, new Uint8Array(64 << 20).fill(0x5a));
-  const loader = createRequire(import.meta.url).resolve("tsx");
-  const ours = (...args: string[]) => [
-    process.execPath,
-    "--conditions=source",
-    "--import",
-    loader,
-    join(import.meta.dirname, "../src/main.ts"),
-    "img",
-    ...args,
-  ];
+  const ours = imgCommand;
 
   it("default (unsafe): neither tool waits for the target's data to reach the disk", () => {
     expect(

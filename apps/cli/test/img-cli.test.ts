@@ -6,10 +6,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { hasFormat, img, QEMU, qemuImg, qemuIo, tempDir } from "./img-helpers.js";
+import { hasFormat, img, imgCommand, QEMU, qemuImg, qemuIo, tempDir } from "./img-helpers.js";
 
 const { dir, cleanup } = tempDir();
 afterAll(cleanup, 60_000);
@@ -103,23 +102,10 @@ describe("errors and exit codes", () => {
   });
 
   it("the real process exits with the command's status", () => {
-    const require = createRequire(import.meta.url);
-    const loader = require.resolve("tsx");
-    const run = (...args: string[]) =>
-      spawnSync(
-        process.execPath,
-        [
-          "--conditions=source",
-          "--import",
-          loader,
-          join(import.meta.dirname, "../src/main.ts"),
-          "img",
-          ...args,
-        ],
-        {
-          encoding: "utf8",
-        },
-      );
+    const run = (...args: string[]) => {
+      const [cmd, ...rest] = imgCommand(...args);
+      return spawnSync(cmd, rest, { encoding: "utf8" });
+    };
     const bad = run("info", "--foo", raw);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toBe(

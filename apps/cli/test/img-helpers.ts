@@ -1,6 +1,7 @@
 /** Shared helpers of the `backplane img` tests: in-process runs, qemu availability, fixtures, seeded randomness. */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -9,6 +10,13 @@ import { registerAllFormats } from "../src/img/formats.js";
 import { main } from "../src/img/index.js";
 
 registerAllFormats();
+
+/** The command line that runs `backplane img ARGS` from the sources in a process of its own (through tsx). */
+export function imgCommand(...args: string[]): string[] {
+  const loader = createRequire(import.meta.url).resolve("tsx");
+  const main = join(import.meta.dirname, "../src/main.ts");
+  return [process.execPath, "--conditions=source", "--import", loader, main, "img", ...args];
+}
 
 /** The formats `backplane img` should handle, by qemu name. */
 export const FORMATS = ["raw", "qcow2", "vpc", "vmdk", "vdi"] as const;
