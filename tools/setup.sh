@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(qemu-system-misc qemu-utils gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf device-tree-compiler e2fsprogs opensbi cpio binutils xz-utils dpkg-dev strace)
-tools=(qemu-system-riscv64 qemu-img qemu-io riscv64-unknown-elf-gcc dtc mke2fs debugfs cpio objcopy readelf xz dpkg-scanpackages strace)
+debs=(qemu-system-misc qemu-utils gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf device-tree-compiler e2fsprogs opensbi cpio binutils xz-utils dpkg-dev strace zstd)
+tools=(qemu-system-riscv64 qemu-img qemu-io riscv64-unknown-elf-gcc dtc mke2fs debugfs cpio objcopy readelf xz dpkg-scanpackages strace zstd)
 missing=()
 for t in "${tools[@]}"; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
 if [ ${#missing[@]} -gt 0 ]; then

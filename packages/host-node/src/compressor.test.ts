@@ -1,11 +1,74 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inflateRawSync } from "node:zlib";
 import { InvalidArgumentError } from "@backplane/core";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { WorkerCompressor } from "./compressor.js";
 
+/** What "zstd-napi" resolves to for the compressor: its real file (undefined), another file, or a failure. */
+const napi = vi.hoisted(() => ({ resolvesTo: undefined as string | Error | undefined }));
+
+vi.mock("node:module", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("node:module")>();
+  const createRequire = (from: string | URL): NodeJS.Require => {
+    const real = actual.createRequire(from);
+    const resolve = (id: string, options?: { paths?: string[] }): string => {
+      if (id !== "zstd-napi" || napi.resolvesTo === undefined) return real.resolve(id, options);
+      if (napi.resolvesTo instanceof Error) throw napi.resolvesTo;
+      return napi.resolvesTo;
+    };
+    return Object.assign((id: string) => real(id), real, {
+      resolve: Object.assign(resolve, { paths: real.resolve.paths }),
+    });
+  };
+  return { ...actual, createRequire };
+});
+
 const HAS_ZSTD = spawnSync("zstd", ["--version"]).status === 0;
+const NATIVE = (() => {
+  try {
+    const path = createRequire(import.meta.url).resolve("zstd-napi");
+    createRequire(import.meta.url)(path);
+    return path;
+  } catch {
+    return undefined;
+  }
+})();
+
+/**
+ * A module standing in for zstd-napi that appends a line to `log` each time a
+ * thread loads it, then re-exports the real addon or, with `fail`, throws as
+ * a missing native build does.
+ */
+function standIn(dir: string, log: string, fail: boolean): string {
+  const file = join(dir, fail ? "broken.cjs" : "native.cjs");
+  const tail = fail
+    ? 'throw new Error("Could not locate the bindings file");'
+    : `module.exports = require(${JSON.stringify(NATIVE)});`;
+  writeFileSync(file, `require("node:fs").appendFileSync(${JSON.stringify(log)}, "loaded\\n");\n${tail}\n`);
+  return file;
+}
+
+/** Compresses `inputs` with zstd on two workers and checks the zstd tool decodes each frame to its input. */
+async function zstdRoundTrip(inputs: Uint8Array[]): Promise<void> {
+  const c = new WorkerCompressor({ threads: 2 });
+  try {
+    expect(c.algorithms).toEqual(["deflate", "zstd"]);
+    const outs = await Promise.all(inputs.map((d) => c.compress("zstd", d.slice())));
+    outs.forEach((out, i) => {
+      expect(out.length).toBeLessThan(inputs[i].length);
+      const r = spawnSync("zstd", ["-d", "-c"], { input: out });
+      expect(r.status).toBe(0);
+      expect(r.stdout.equals(inputs[i])).toBe(true);
+    });
+  } finally {
+    await c.close();
+  }
+}
 
 /** Text-like bytes with repeats farther apart than 4 KiB, so the window size matters. */
 function sample(seed: number, size = 65536): Uint8Array {
@@ -49,21 +112,39 @@ describe("WorkerCompressor", () => {
     }
   });
 
-  it.skipIf(!HAS_ZSTD)("zstd on worker threads: one frame per call that the zstd tool decodes", async () => {
-    const c = new WorkerCompressor({ threads: 2 });
-    try {
-      expect(c.algorithms).toEqual(["deflate", "zstd"]);
-      const inputs = Array.from({ length: 8 }, (_, i) => sample(i + 40));
-      const outs = await Promise.all(inputs.map((d) => c.compress("zstd", d.slice())));
-      outs.forEach((out, i) => {
-        expect(out.length).toBeLessThan(inputs[i].length);
-        const r = spawnSync("zstd", ["-d", "-c"], { input: out });
-        expect(r.status).toBe(0);
-        expect(r.stdout.equals(inputs[i])).toBe(true);
+  describe("zstd", () => {
+    let dir: string | undefined;
+    afterEach(() => {
+      napi.resolvesTo = undefined;
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      dir = undefined;
+    });
+
+    it.skipIf(!HAS_ZSTD || !NATIVE)(
+      "uses the native addon, loaded once per worker: one frame per call that the zstd tool decodes",
+      async () => {
+        dir = mkdtempSync(join(tmpdir(), "bp-zstd-"));
+        const log = join(dir, "log");
+        napi.resolvesTo = standIn(dir, log, false);
+        await zstdRoundTrip(Array.from({ length: 8 }, (_, i) => sample(i + 40)));
+        expect(readFileSync(log, "utf8")).toBe("loaded\nloaded\n"); // two workers, one context each
+      },
+    );
+
+    it.skipIf(!HAS_ZSTD)("falls back to the wasm encoder where the addon does not load", async () => {
+      dir = mkdtempSync(join(tmpdir(), "bp-zstd-"));
+      const log = join(dir, "log");
+      napi.resolvesTo = standIn(dir, log, true);
+      await zstdRoundTrip(Array.from({ length: 8 }, (_, i) => sample(i + 60)));
+      expect(readFileSync(log, "utf8")).toBe("loaded\nloaded\n"); // each worker tried it first
+    });
+
+    it.skipIf(!HAS_ZSTD)("falls back to the wasm encoder where the addon is not installed", async () => {
+      napi.resolvesTo = Object.assign(new Error("Cannot find module 'zstd-napi'"), {
+        code: "MODULE_NOT_FOUND",
       });
-    } finally {
-      await c.close();
-    }
+      await zstdRoundTrip(Array.from({ length: 4 }, (_, i) => sample(i + 80)));
+    });
   });
 
   it("refuses work after close and bad thread counts", async () => {

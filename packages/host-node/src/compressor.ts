@@ -4,19 +4,21 @@
  * docs/interop/qcow2.txt, "Compressed Clusters Descriptor" and the
  * compression_type header field). Deflate is native zlib with QEMU's qcow2
  * parameters (raw deflate, Z_DEFAULT_COMPRESSION, windowBits 12, memLevel 9,
- * as block/qcow2-threads.c sets them). zstd (level 3, QEMU's default) is the
- * zstd library compiled to WebAssembly (@hpcc-js/wasm-zstd; Node 20's zlib has
- * no zstd), loaded by each worker on its first zstd task; where that module
- * cannot be resolved (a bundle outside a node_modules tree) `algorithms`
- * lists deflate only and the format's own encoder does zstd. Tasks go to the
- * worker with the fewest in flight.
+ * as block/qcow2-threads.c sets them). zstd (level 3, QEMU's default; Node
+ * 20's zlib has no zstd) is the native zstd library through the optional
+ * dependency zstd-napi, one reusable compression context per worker, loaded
+ * by each worker on its first zstd task; where that addon is not installed or
+ * does not load, the worker uses zstd compiled to WebAssembly
+ * (@bokuweb/zstd-wasm) instead. Both are found through node_modules at run
+ * time: where neither can be resolved (a bundle outside a node_modules tree)
+ * `algorithms` lists deflate only and the format's own encoder does zstd.
+ * Tasks go to the worker with the fewest in flight.
  *
  * Workers start on first use and are unreferenced while idle, so they never
  * keep the process alive; `close()` stops them.
  */
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { InvalidArgumentError, UnsupportedError } from "@backplane/core";
 import type { Compressor } from "@backplane/disk";
@@ -27,19 +29,26 @@ const { parentPort, workerData } = require("node:worker_threads");
 const { constants, deflateRawSync } = require("node:zlib");
 const params = { level: constants.Z_DEFAULT_COMPRESSION, windowBits: 12, memLevel: 9 };
 let zstd;
+/** zstd level 3 as a function of the data: the native addon where it loads, else the wasm build. */
+async function zstdEncoder() {
+  if (workerData.native) {
+    try {
+      const { Compressor } = require(workerData.native);
+      const ctx = new Compressor();
+      ctx.setParameters({ compressionLevel: 3 });
+      return (data) => ctx.compress(data);
+    } catch {
+      // Not built for this Node or platform: the wasm build below does the same job, slower.
+    }
+  }
+  const wasm = require(workerData.wasm);
+  await wasm.init();
+  return (data) => wasm.compress(data, 3);
+}
 async function compress(algorithm, data) {
   if (algorithm === "deflate") return deflateRawSync(data, params);
-  zstd ??= import(workerData.zstd).then((m) => m.Zstd.load());
-  const z = await zstd;
-  // One frame per cluster through a reused streaming context.
-  z.reset();
-  z.setCompressionLevel(3);
-  const head = z.compressChunk(data);
-  const tail = z.compressEnd();
-  const out = new Uint8Array(head.length + tail.length);
-  out.set(head);
-  out.set(tail, head.length);
-  return out;
+  zstd ??= zstdEncoder();
+  return (await zstd)(data);
 }
 parentPort.on("message", async ({ id, algorithm, data }) => {
   try {
@@ -52,10 +61,10 @@ parentPort.on("message", async ({ id, algorithm, data }) => {
 });
 `;
 
-/** The zstd encoder module's URL, or undefined where it cannot be resolved. */
-function zstdModule(): string | undefined {
+/** The file `specifier` resolves to from here, or undefined where it cannot be resolved. */
+function resolveModule(specifier: string): string | undefined {
   try {
-    return pathToFileURL(createRequire(import.meta.url ?? __filename).resolve("@hpcc-js/wasm-zstd")).href;
+    return createRequire(import.meta.url ?? __filename).resolve(specifier);
   } catch {
     return undefined;
   }
@@ -81,7 +90,8 @@ interface Slot {
 export class WorkerCompressor implements Compressor {
   readonly algorithms: readonly ("deflate" | "zstd")[];
   private readonly threads: number;
-  private readonly zstd = zstdModule();
+  /** The zstd encoders' files: the native addon (optional) and the wasm build. */
+  private readonly zstd = { native: resolveModule("zstd-napi"), wasm: resolveModule("@bokuweb/zstd-wasm") };
   private readonly slots: Slot[] = [];
   private nextId = 0;
   private closed = false;
@@ -91,7 +101,7 @@ export class WorkerCompressor implements Compressor {
     if (!Number.isSafeInteger(threads) || threads < 1)
       throw new InvalidArgumentError(`compressor: threads must be a positive integer, not ${threads}`);
     this.threads = threads;
-    this.algorithms = this.zstd ? ["deflate", "zstd"] : ["deflate"];
+    this.algorithms = this.zstd.wasm ? ["deflate", "zstd"] : ["deflate"];
   }
 
   compress(algorithm: "deflate" | "zstd", data: Uint8Array): Promise<Uint8Array> {
@@ -128,7 +138,7 @@ export class WorkerCompressor implements Compressor {
     for (const s of this.slots) if (!best || s.tasks.size < best.tasks.size) best = s;
     if (best && (best.tasks.size === 0 || this.slots.length >= this.threads)) return best;
     // No inherited Node flags: loaders (--import) and --input-type would change how the program runs.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { zstd: this.zstd } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: this.zstd });
     const slot: Slot = { worker, tasks: new Map() };
     slot.worker.unref();
     slot.worker.on("message", (m: { id: number; bytes?: Uint8Array; error?: string }) => {
