@@ -203,8 +203,10 @@ export function humanCheck(r: CheckResult): string {
   return t;
 }
 
-/** Index of the first differing byte of two equal-length buffers, -1 when equal. */
+/** Index of the first differing byte of two equal-length buffers, -1 when equal (memcmp first, bytes only when they differ). */
 export function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  if (Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length)))
+    return -1;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
   return -1;
 }

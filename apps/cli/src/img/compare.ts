@@ -12,6 +12,8 @@ import { Options, parseArgs, UsageError } from "./args.js";
 import { firstDifference, type Io, withImage } from "./common.js";
 
 const CHUNK = 1 << 20;
+/** Block status is asked for this much at a time. */
+const WINDOW = 64 << 20;
 const SECTOR = 512;
 
 export async function compare(argv: string[], io: Io): Promise<number> {
@@ -71,18 +73,22 @@ async function firstMismatch(
 ): Promise<{ offset: number; status: boolean } | undefined> {
   const bufA = new Uint8Array(CHUNK);
   const bufB = new Uint8Array(CHUNK);
-  for (let pos = 0; pos < end; pos += CHUNK) {
-    const n = Math.min(CHUNK, end - pos);
-    const [ea, eb] = [await chainBlockStatus(a, pos, n), await chainBlockStatus(b, pos, n)];
-    if (strict) {
-      const offset = statusMismatch(ea, eb);
-      if (offset !== undefined) return { offset, status: true };
+  for (let win = 0; win < end; win += WINDOW) {
+    const span = Math.min(WINDOW, end - win);
+    const [ea, eb] = await Promise.all([chainBlockStatus(a, win, span), chainBlockStatus(b, win, span)]);
+    for (let pos = win; pos < win + span; pos += CHUNK) {
+      const n = Math.min(CHUNK, win + span - pos);
+      const inChunk = (e: Status) => e.start < pos + n && pos < e.start + e.length;
+      const [ca, cb] = [ea.filter(inChunk), eb.filter(inChunk)];
+      if (strict) {
+        const offset = statusMismatch(ca, cb, pos, pos + n);
+        if (offset !== undefined) return { offset, status: true };
+      }
+      if (!ca.some((e) => e.data) && !cb.some((e) => e.data)) continue;
+      await Promise.all([a.read(pos, bufA.subarray(0, n)), b.read(pos, bufB.subarray(0, n))]);
+      const d = firstDifference(bufA.subarray(0, n), bufB.subarray(0, n));
+      if (d >= 0) return { offset: pos + Math.floor(d / SECTOR) * SECTOR, status: false };
     }
-    if (!ea.some((e) => e.data) && !eb.some((e) => e.data)) continue;
-    await a.read(pos, bufA.subarray(0, n));
-    await b.read(pos, bufB.subarray(0, n));
-    const d = firstDifference(bufA.subarray(0, n), bufB.subarray(0, n));
-    if (d >= 0) return { offset: pos + Math.floor(d / SECTOR) * SECTOR, status: false };
   }
   return undefined;
 }
@@ -96,9 +102,11 @@ type Status = {
   offset?: number;
 };
 
-/** First offset where the two maps disagree on presence, data, zero or having a host offset. */
-function statusMismatch(ea: Status[], eb: Status[]): number | undefined {
-  const points = [...new Set([...ea, ...eb].map((e) => e.start))].sort((x, y) => x - y);
+/** First offset in `[from, to)` where the two maps disagree on presence, data, zero or having a host offset. */
+function statusMismatch(ea: Status[], eb: Status[], from: number, to: number): number | undefined {
+  const points = [...new Set([from, ...[...ea, ...eb].map((e) => e.start)])]
+    .filter((p) => p >= from && p < to)
+    .sort((x, y) => x - y);
   const at = (list: Status[], p: number) => {
     const e = list.find((x) => x.start <= p && p < x.start + x.length);
     return e ? `${e.present ?? e.data}/${e.data}/${e.zero}/${e.offset !== undefined}` : "";
