@@ -6,8 +6,11 @@
  * Decoding uses fflate (deflate) and fzstd (zstd), both pure JS. zstd
  * encoding uses the zstd library compiled to WebAssembly
  * (@hpcc-js/wasm-zstd), loaded on first use so deflate-only users never pay
- * for it. A host can supply its own `Compressor` (other threads, native
- * zlib); this one is the default.
+ * for it. Its WebAssembly is inlined in its JavaScript, so the encoder works
+ * unchanged in Node, in browsers and inside bundles; faster builds that load a
+ * separate .wasm file (@bokuweb/zstd-wasm) break in a bundled CLI and need
+ * bundler settings in browsers. A host can supply its own `Compressor`
+ * (other threads, native zstd and zlib); this one is the default.
  */
 import { CorruptDataError } from "@backplane/core";
 import type { Compressor } from "@backplane/disk";
