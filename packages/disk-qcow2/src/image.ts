@@ -674,20 +674,28 @@ export class Qcow2Image implements DiskImage {
     full.set(data);
     const packed = compressor.compress(algorithm, full);
     packed.catch(() => {}); // awaited under the lock below; until then a failure must not count as unhandled
-    return this.ranged(offset, offset + data.length, true, async () => {
-      await this.beginWrite(offset, data.length);
-      const bytes = await packed;
-      const gc = offset / cs;
-      if (bytes.length >= cs) {
-        await this.writeCluster(gc, 0, data);
-        return;
-      }
-      const host = await this.placeCompressed(bytes.length);
+    const gc = offset / cs;
+    // As in `write`: placed under the lock, written outside it (several streams at once), linked under it.
+    return this.request(offset, offset + data.length, true, async () => {
+      const placed = await this.queue.run(async () => {
+        await this.beginWrite(offset, data.length);
+        const bytes = await packed;
+        if (bytes.length >= cs) {
+          await this.writeCluster(gc, 0, data);
+          return undefined;
+        }
+        return { host: await this.placeCompressed(bytes.length), bytes };
+      });
+      if (!placed) return;
+      const { host, bytes } = placed;
       await this.source.write(host, bytes);
-      const w = await this.l2ForWrite(gc);
-      await this.relink(w.l2, w.l2Off, w.at, () =>
-        setCompressedEntry(w.l2, w.at, host, bytes.length, this.clusterBits),
-      );
+      await this.queue.run(async () => {
+        if (this.closed) throw new InvalidArgumentError("qcow2: image is closed");
+        const w = await this.l2ForWrite(gc);
+        await this.relink(w.l2, w.l2Off, w.at, () =>
+          setCompressedEntry(w.l2, w.at, host, bytes.length, this.clusterBits),
+        );
+      });
     });
   }
 
