@@ -490,9 +490,14 @@ export class Qcow2Image implements DiskImage {
         out.push({ host, gcs: run.map((r) => r.gc), pos: run[0].pos });
         run = [];
       };
+      // The writable L2 table of the previous cluster serves every cluster it maps.
+      let table: { l1i: number; l2: Uint8Array } | undefined;
       await this.eachCluster(offset, src.length, async (gc, inC, n, pos) => {
         if (n === cs) {
-          const { l2, at } = await this.l2ForWrite(gc);
+          const l1i = Math.floor(gc / this.l2Entries);
+          if (table?.l1i !== l1i) table = { l1i, l2: (await this.l2ForWrite(gc)).l2 };
+          const { l2 } = table;
+          const at = (gc % this.l2Entries) * this.l2EntrySize;
           if (!(clusterType(l2, at) === ClusterType.Normal && entryCopied(l2, at))) {
             run.push({ gc, pos });
             if (run.length >= MAX_RUN_CLUSTERS) await endRun();
@@ -512,12 +517,22 @@ export class Qcow2Image implements DiskImage {
     );
     await this.queue.run(async () => {
       if (this.closed) throw new InvalidArgumentError("qcow2: image is closed");
+      // Entries are set table by table; each table is marked dirty once.
+      let table: { l1i: number; l2: Uint8Array; l2Off: number } | undefined;
       for (const r of runs) {
         for (const [i, gc] of r.gcs.entries()) {
-          const w = await this.l2ForWrite(gc);
-          await this.relink(w.l2, w.l2Off, w.at, () => setEntry(w.l2, w.at, r.host + i * cs, true));
+          const l1i = Math.floor(gc / this.l2Entries);
+          if (table?.l1i !== l1i) {
+            if (table) await this.l2Cache.markDirty(table.l2Off, table.l2);
+            const w = await this.l2ForWrite(gc);
+            table = { l1i, l2: w.l2, l2Off: w.l2Off };
+          }
+          const at = (gc % this.l2Entries) * this.l2EntrySize;
+          this.release(table.l2, at);
+          setEntry(table.l2, at, r.host + i * cs, true);
         }
       }
+      if (table) await this.l2Cache.markDirty(table.l2Off, table.l2);
     });
   }
 
@@ -559,6 +574,13 @@ export class Qcow2Image implements DiskImage {
 
   /** Replaces an L2 entry: releases what it referenced (after the new entry is written) and applies `update`. */
   private async relink(l2: Uint8Array, l2Off: number, at: number, update: () => void): Promise<void> {
+    this.release(l2, at);
+    update();
+    await this.l2Cache.markDirty(l2Off, l2);
+  }
+
+  /** Schedules the release of the host clusters the L2 entry at `at` references, before it is replaced. */
+  private release(l2: Uint8Array, at: number): void {
     const type = clusterType(l2, at);
     if (type === ClusterType.Normal || type === ClusterType.ZeroAlloc) {
       this.scheduleFree(entryOffset(l2, at) / this.clusterSize, 1);
@@ -566,8 +588,6 @@ export class Qcow2Image implements DiskImage {
       const [first, last] = compressedClusters(l2, at, this.clusterBits);
       this.scheduleFree(first, last - first + 1);
     }
-    update();
-    await this.l2Cache.markDirty(l2Off, l2);
   }
 
   /** @internal Drops one reference to `count` clusters from `cluster` once the tables that used them are written. */

@@ -190,7 +190,14 @@ export class Refcounts {
         }
       }
       if (!ready) continue; // making blocks allocated clusters: search again
-      for (let c = start; c < start + n; c++) await this.update(c, 1);
+      // The clusters were free (refcount 0): set them to 1, one refcount block at a time.
+      for (let c = start; c < start + n; ) {
+        const idx = Math.floor(c / this.entriesPerBlock);
+        const block = await this.cache.get(this.table[idx]);
+        const end = Math.min(start + n, (idx + 1) * this.entriesPerBlock);
+        for (; c < end; c++) setRefcount(block, c % this.entriesPerBlock, this.order, 1);
+        await this.cache.markDirty(this.table[idx], block);
+      }
       this.freeHint = start + n;
       return start * this.clusterSize;
     }
