@@ -96,6 +96,12 @@ const MAX_RUN_CLUSTERS = 256;
 /** Upper bound on the snapshot table read at open (QEMU's limit as well). */
 const MAX_SNAPSHOT_TABLE = 64 * 1024 * 1024;
 
+/** An L1 entry's L2 table, kept while a loop walks the clusters it maps. */
+interface MappedTable {
+  l1i: number;
+  l2: Uint8Array | undefined;
+}
+
 /** A piece of one guest cluster and where its bytes come from. */
 interface Piece {
   /** Byte offset inside the guest cluster. */
@@ -342,9 +348,18 @@ export class Qcow2Image implements DiskImage {
     return { l2: await this.l2Cache.get(l2Off), at };
   }
 
-  /** Splits bytes `[at, at + length)` of guest cluster `gc` by source. */
-  private async pieces(gc: number, at: number, length: number): Promise<Piece[]> {
-    const { l2, at: e } = await this.lookup(gc);
+  /**
+   * The L2 table of L1 entry `l1i` (undefined: none); loops over consecutive
+   * clusters keep the result and ask again only when `l1i` changes.
+   */
+  private async mappedTable(l1i: number): Promise<MappedTable> {
+    const l2Off = entryOffset(this.l1, l1i * 8);
+    return { l1i, l2: l2Off ? await this.l2Cache.get(l2Off) : undefined };
+  }
+
+  /** Splits bytes `[at, at + length)` of guest cluster `gc`, mapped by `l2`, by source. */
+  private pieces(l2: Uint8Array | undefined, gc: number, at: number, length: number): Piece[] {
+    const e = (gc % this.l2Entries) * this.l2EntrySize;
     const piece = (kind: Piece["kind"], pAt: number, pLen: number, host = 0, compressedSize = 0): Piece => ({
       at: pAt,
       length: pLen,
@@ -403,8 +418,11 @@ export class Qcow2Image implements DiskImage {
       if (runLen) await this.readHost(runHost, dest.subarray(runAt, runAt + runLen));
       runLen = 0;
     };
+    let table: MappedTable | undefined;
     for (const { index: gc, start: inC, length: n, pos } of granules(offset, dest.length, cs)) {
-      for (const p of await this.pieces(gc, inC, n)) {
+      const l1i = Math.floor(gc / this.l2Entries);
+      if (table?.l1i !== l1i) table = await this.mappedTable(l1i);
+      for (const p of this.pieces(table.l2, gc, inC, n)) {
         const d = pos + p.at - inC;
         if (p.kind === "data") {
           if (runLen && runHost + runLen === p.host && runAt + runLen === d) {
@@ -1002,6 +1020,7 @@ export class Qcow2Image implements DiskImage {
       };
       const end = offset + length;
       const l1Span = cs * this.l2Entries;
+      let table: MappedTable | undefined;
       for (let pos = offset; pos < end; ) {
         const gc = Math.floor(pos / cs);
         const l1i = Math.floor(gc / this.l2Entries);
@@ -1014,7 +1033,8 @@ export class Qcow2Image implements DiskImage {
         }
         const inC = pos - gc * cs;
         const n = Math.min(cs - inC, end - pos);
-        for (const p of await this.pieces(gc, inC, n)) {
+        if (table?.l1i !== l1i) table = await this.mappedTable(l1i);
+        for (const p of this.pieces(table.l2, gc, inC, n)) {
           const e: MapExtent = {
             start: gc * cs + p.at,
             length: p.length,
