@@ -7,7 +7,7 @@
 import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { img, QEMU, qemuImg, rng, tempDir } from "./img-helpers.js";
+import { img, QEMU, qemuImg, qemuIo, rng, tempDir } from "./img-helpers.js";
 
 const { dir, cleanup } = tempDir();
 afterAll(cleanup);
@@ -47,9 +47,10 @@ describe.skipIf(!QEMU)("convert -c judged by qemu-img", () => {
     });
   }
 
-  it("-n: into an existing qcow2 made by qemu-img", async () => {
+  it("-n: into an existing qcow2 made by qemu-img, whose old data is replaced (zero clusters too)", async () => {
     const target = join(dir, "existing.qcow2");
     expect(qemuImg("create", "-q", "-f", "qcow2", target, String(6 << 20)).code).toBe(0);
+    qemuIo("qcow2", target, ["write -P 0x55 0 6M"]);
     const r = await img("convert", "-n", "-c", "-f", "raw", "-O", "qcow2", src, target);
     expect(r.code, r.stderr).toBe(0);
     const check = qemuImg("check", "--output=json", target);

@@ -1,5 +1,5 @@
 /**
- * copyImage's compressed mode (copy-compressed.ts): several clusters in
+ * copyImage's compressed mode: several clusters in
  * flight, each written exactly once with the source's bytes, progress in
  * order, and a failure reported only after every started write settled.
  */
