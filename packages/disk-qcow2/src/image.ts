@@ -341,11 +341,8 @@ export class Qcow2Image implements DiskImage {
 
   /** The L2 table (or undefined) and entry byte offset for guest cluster `gc`. */
   private async lookup(gc: number): Promise<{ l2?: Uint8Array; at: number }> {
-    const l1i = Math.floor(gc / this.l2Entries);
-    const at = (gc % this.l2Entries) * this.l2EntrySize;
-    const l2Off = entryOffset(this.l1, l1i * 8);
-    if (!l2Off) return { at };
-    return { l2: await this.l2Cache.get(l2Off), at };
+    const { l2 } = await this.mappedTable(Math.floor(gc / this.l2Entries));
+    return { l2, at: (gc % this.l2Entries) * this.l2EntrySize };
   }
 
   /**
