@@ -15,20 +15,11 @@
  *   npm run bench -w @backplane/cli      (BACKPLANE_BENCH_SIZE_MIB=512 BACKPLANE_BENCH_RUNS=5)
  */
 import { spawnSync } from "node:child_process";
-import { randomFillSync } from "node:crypto";
-import {
-  closeSync,
-  ftruncateSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "tsup";
+import { writeHalfRandomRaw } from "./disks.js";
 
 const SIZE_MIB = Number(process.env.BACKPLANE_BENCH_SIZE_MIB ?? 512);
 const RUNS = Number(process.env.BACKPLANE_BENCH_RUNS ?? 5);
@@ -61,18 +52,8 @@ try {
   });
   const ours = [process.execPath, join(cliDir, "main.js"), "img"];
   const src = join(dir, "src.raw");
-  const fd = openSync(src, "w");
-  ftruncateSync(fd, SIZE_MIB << 20);
+  writeHalfRandomRaw(src, SIZE_MIB);
   const chunk = Buffer.alloc(1 << 20);
-  let seed = 12345;
-  for (let mib = 0; mib < SIZE_MIB; mib++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    if (seed & 0x10000) {
-      randomFillSync(chunk);
-      writeSync(fd, chunk, 0, chunk.length, mib << 20);
-    }
-  }
-  closeSync(fd);
 
   // Compressible input: pseudo-random lowercase "words" and spaces (about 60% after deflate).
   const TEXT_MIB = Math.max(1, Math.floor(SIZE_MIB / 4));

@@ -16,12 +16,12 @@
  *   npm run bench -w @backplane/cli      (BACKPLANE_BENCH_READS=20000)
  */
 import { spawnSync } from "node:child_process";
-import { randomFillSync } from "node:crypto";
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDiskFile } from "@backplane/host-node";
 import { registerAllFormats } from "../src/img/formats.js";
+import { writeHalfRandomRaw } from "./disks.js";
 
 const SIZE = 512 << 20;
 const READS = Number(process.env.BACKPLANE_BENCH_READS ?? 20000);
@@ -39,18 +39,7 @@ registerAllFormats();
 const dir = mkdtempSync(join(tmpdir(), "bp-randread-"));
 try {
   const raw = join(dir, "disk.raw");
-  const fd = openSync(raw, "w");
-  ftruncateSync(fd, SIZE);
-  const chunk = Buffer.alloc(1 << 20);
-  let seed = 12345;
-  for (let mib = 0; mib < SIZE >> 20; mib++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    if (seed & 0x10000) {
-      randomFillSync(chunk);
-      writeSync(fd, chunk, 0, chunk.length, mib << 20);
-    }
-  }
-  closeSync(fd);
+  writeHalfRandomRaw(raw, SIZE >> 20);
   const qcow2 = join(dir, "disk.qcow2");
   spawnSync("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, qcow2]);
   const truth = readFileSync(raw);
